@@ -1,0 +1,1 @@
+"""okr-autoscore: the Dagster code location and the pure logic it runs (spec, storage, scoring)."""

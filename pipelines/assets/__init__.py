@@ -1,0 +1,1 @@
+"""Asset factories. Not autoloaded: `pipelines/defs/` builds them from okr_defs when the location loads."""

@@ -1,0 +1,83 @@
+"""okr/kr_scores, okr/objective_scores and okr/score_history: one scoring pass, one transaction."""
+
+import datetime as dt
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from pipelines.assets.ingest import OWNERS
+from pipelines.assets.metadata import markdown
+from pipelines.assets.resources import OkrDefsResource
+from pipelines.lib import storage
+from pipelines.lib.scoring import score_all
+
+MART = dg.AssetKey(["marts", "campaign_daily"])
+KR_SCORES = dg.AssetKey(["okr", "kr_scores"])
+OBJECTIVE_SCORES = dg.AssetKey(["okr", "objective_scores"])
+SCORE_HISTORY = dg.AssetKey(["okr", "score_history"])
+
+
+class ScoringConfig(dg.Config):
+    """as_of: the last day counted (YYYY-MM-DD); empty means yesterday, the last complete day."""
+
+    as_of: str = ""
+
+    def as_of_date(self) -> dt.date:
+        return dt.date.fromisoformat(self.as_of) if self.as_of else dt.date.today() - dt.timedelta(days=1)
+
+
+def _spec(key: dg.AssetKey, deps: list[dg.AssetKey], description: str) -> dg.AssetSpec:
+    return dg.AssetSpec(key, deps=deps, group_name="okr", kinds={"duckdb"}, owners=OWNERS, description=description)
+
+
+@dg.multi_asset(
+    name="okr_scores",
+    specs=[
+        _spec(
+            KR_SCORES,
+            [MART],
+            "Each KR and KPI as of a date: actual, progress, score, pace, forecast, status.",
+        ),
+        _spec(OBJECTIVE_SCORES, [KR_SCORES], "Objectives: weighted roll-up of KRs and aligned children."),
+        _spec(SCORE_HISTORY, [KR_SCORES], "Append-only: one row per KR per run, never rewritten."),
+    ],
+    pool="duckdb",
+)
+def okr_scores(
+    context: dg.AssetExecutionContext,
+    config: ScoringConfig,
+    duckdb: DuckDBResource,
+    okr_defs: OkrDefsResource,
+):
+    defs = okr_defs.load()
+    as_of = config.as_of_date()
+    with duckdb.get_connection() as conn:
+        storage.ensure_schema(conn)
+        run = score_all(conn, defs, as_of, run_id=context.run.run_id)
+        history_rows = conn.execute("SELECT count(*) FROM okr.score_history").fetchone()[0]
+    krs = run.kr_scores
+    counts = krs["status"].value_counts().to_dict()
+    context.log.info(f"scored {len(krs)} KRs/KPIs as of {as_of}: {counts}")
+    card = krs.loc[:, ["objective_id", "kr_id", "actual", "target", "score", "expected_progress", "status"]]
+    objectives = pd.DataFrame([vars(o) for o in run.objective_scores])
+    yield dg.MaterializeResult(
+        asset_key=KR_SCORES,
+        metadata={
+            "dagster/row_count": len(krs),
+            "as_of": str(as_of),
+            "scorecard": markdown(card),
+            "statuses": dg.MetadataValue.json(counts),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=OBJECTIVE_SCORES,
+        metadata={
+            "dagster/row_count": len(objectives),
+            "as_of": str(as_of),
+            "objectives": markdown(objectives),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=SCORE_HISTORY, metadata={"dagster/row_count": history_rows, "appended": len(krs)}
+    )

@@ -1,0 +1,1 @@
+"""The `okr` command line: validate, run, scores, demo."""

@@ -1,0 +1,1 @@
+"""Demo team: generated exports and the shipped okr_defs."""

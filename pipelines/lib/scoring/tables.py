@@ -1,0 +1,33 @@
+"""Tables the scoring step owns. `okr.score_history` is append-only: rows are never updated or deleted."""
+
+KR_COLUMNS = """
+    as_of DATE NOT NULL, kind VARCHAR NOT NULL, objective_id VARCHAR, kr_id VARCHAR NOT NULL,
+    title VARCHAR, metric VARCHAR NOT NULL, unit VARCHAR, owner VARCHAR, direction VARCHAR,
+    window_start DATE NOT NULL, window_end DATE NOT NULL,
+    numerator DOUBLE, denominator DOUBLE, actual DOUBLE, baseline DOUBLE, target DOUBLE,
+    band_low DOUBLE, band_high DOUBLE,
+    progress DOUBLE, score DOUBLE, expected_progress DOUBLE, forecast DOUBLE, forecast_score DOUBLE,
+    status VARCHAR NOT NULL, data_through DATE, days_with_data INTEGER, currency_code VARCHAR, note VARCHAR,
+    weight DOUBLE, position INTEGER, run_id VARCHAR NOT NULL, computed_at TIMESTAMP NOT NULL"""
+
+SCORE_DDL = [
+    f"CREATE TABLE IF NOT EXISTS okr.kr_scores ({KR_COLUMNS})",
+    f"CREATE TABLE IF NOT EXISTS okr.score_history ({KR_COLUMNS})",
+    """CREATE TABLE IF NOT EXISTS okr.kr_daily (
+        kr_key VARCHAR NOT NULL, report_date DATE NOT NULL,
+        numerator DOUBLE, numerator_rows INTEGER NOT NULL, denominator DOUBLE, rows INTEGER NOT NULL,
+        run_id VARCHAR NOT NULL,
+        PRIMARY KEY (kr_key, report_date))""",
+    """CREATE TABLE IF NOT EXISTS okr.objective_scores (
+        as_of DATE NOT NULL, objective_id VARCHAR NOT NULL, title VARCHAR, owner VARCHAR, parent VARCHAR,
+        type VARCHAR NOT NULL, period_start DATE NOT NULL, period_end DATE NOT NULL,
+        score DOUBLE, forecast_score DOUBLE, expected_progress DOUBLE, status VARCHAR NOT NULL,
+        scored_children INTEGER NOT NULL, unscored_children INTEGER NOT NULL,
+        run_id VARCHAR NOT NULL, computed_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS okr.objective_history (
+        as_of DATE NOT NULL, objective_id VARCHAR NOT NULL, title VARCHAR, owner VARCHAR, parent VARCHAR,
+        type VARCHAR NOT NULL, period_start DATE NOT NULL, period_end DATE NOT NULL,
+        score DOUBLE, forecast_score DOUBLE, expected_progress DOUBLE, status VARCHAR NOT NULL,
+        scored_children INTEGER NOT NULL, unscored_children INTEGER NOT NULL,
+        run_id VARCHAR NOT NULL, computed_at TIMESTAMP NOT NULL)""",
+]
