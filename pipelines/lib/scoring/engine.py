@@ -60,11 +60,18 @@ def score_all(conn: duckdb.DuckDBPyConnection, defs: OkrDefs, as_of: dt.date, ru
     specs, filters = build_specs(defs, as_of)
     _load_specs(conn, specs, filters)
     with transaction(conn):
-        conn.execute(f"CREATE OR REPLACE TEMP TABLE kr_daily_new AS {_sql('kr_daily.sql')}", {"as_of": as_of})
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE kr_grouped AS {_sql('kr_grouped.sql')}", {"as_of": as_of})
+        conn.execute("CREATE OR REPLACE TEMP TABLE kr_daily_new AS SELECT * FROM kr_grouped WHERE is_daily")
         conn.execute("DELETE FROM okr.kr_daily")
         conn.execute(
             "INSERT INTO okr.kr_daily SELECT kr_key, report_date, num_sum, num_count, den_sum, rows, ? "
             "FROM kr_daily_new",
+            [run_id],
+        )
+        conn.execute("DELETE FROM okr.kr_contributions")
+        conn.execute(
+            "INSERT INTO okr.kr_contributions SELECT kr_key, platform, channel, campaign_id, campaign_name, "
+            "num_sum, den_sum, num_last7, den_last7, num_prev7, den_prev7, ? FROM kr_grouped WHERE NOT is_daily",
             [run_id],
         )
         conn.execute("DELETE FROM okr.kr_scores")

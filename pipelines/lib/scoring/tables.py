@@ -18,6 +18,12 @@ SCORE_DDL = [
         numerator DOUBLE, numerator_rows INTEGER NOT NULL, denominator DOUBLE, rows INTEGER NOT NULL,
         run_id VARCHAR NOT NULL,
         PRIMARY KEY (kr_key, report_date))""",
+    """CREATE TABLE IF NOT EXISTS okr.kr_contributions (
+        kr_key VARCHAR NOT NULL, platform VARCHAR NOT NULL, channel VARCHAR NOT NULL, campaign_id VARCHAR NOT NULL,
+        campaign_name VARCHAR, numerator DOUBLE, denominator DOUBLE,
+        numerator_last7 DOUBLE, denominator_last7 DOUBLE, numerator_prev7 DOUBLE, denominator_prev7 DOUBLE,
+        run_id VARCHAR NOT NULL,
+        PRIMARY KEY (kr_key, platform, channel, campaign_id))""",
     """CREATE TABLE IF NOT EXISTS okr.objective_scores (
         as_of DATE NOT NULL, objective_id VARCHAR NOT NULL, title VARCHAR, owner VARCHAR, parent VARCHAR,
         type VARCHAR NOT NULL, period_start DATE NOT NULL, period_end DATE NOT NULL,

@@ -232,3 +232,25 @@ objectives:
     assert run.objective_scores[0].status == "not_started"
     _, _, history_again = score(tmp_path, path, objectives, "2026-01-31")
     assert (history, history_again) == (1, 2)
+
+
+def test_contributions_split_the_value_by_campaign_and_week(tmp_path: Path, warehouse) -> None:
+    rows = []
+    for day in range(1, 21):  # 1..20 Jan: c1 steady at 10/day, c2 jumps from 1 to 5/day on 14 Jan
+        date = f"2026-01-{day:02d}"
+        rows.append((date, "meta_ads", "c1", "social", "USD", "clicks", 10))
+        rows.append((date, "meta_ads", "c2", "social", "USD", "clicks", 5 if day >= 14 else 1))
+    path = warehouse(rows)
+    objectives = """
+objectives:
+  - {id: o, title: O, period: 2026-Q1, key_results: [{id: k, metric: clicks, baseline: 0, target: 1000}]}
+"""
+    score(tmp_path, path, objectives, "2026-01-20")
+    with db.connect(path, read_only=True) as conn:
+        got = conn.execute(
+            "SELECT campaign_id, numerator, numerator_last7, numerator_prev7 FROM okr.kr_contributions "
+            "WHERE kr_key = 'o/k' ORDER BY campaign_id"
+        ).fetchall()
+        daily = conn.execute("SELECT count(*), sum(numerator) FROM okr.kr_daily WHERE kr_key = 'o/k'").fetchone()
+    assert got == [("c1", 200.0, 70.0, 70.0), ("c2", 13 * 1 + 7 * 5.0, 35.0, 7.0)]
+    assert daily == (20, 200.0 + 48.0)

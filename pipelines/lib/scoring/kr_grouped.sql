@@ -1,5 +1,7 @@
--- Per KR per day: numerator and denominator sums after the KR's filters, from the window start
--- through the as-of date. One pass over all KRs; every filter value is bound data from kr_filters.
+-- One pass over all KRs: the mart rows each KR's filters match, from the window start through the
+-- as-of date, summed two ways at once (GROUPING SETS): per KR per day (okr.kr_daily: what the score
+-- is computed from) and per KR per campaign and channel (okr.kr_contributions: what is behind the
+-- value and behind its change over the last 7 days). Every filter value is bound data from kr_filters.
 WITH spec AS (
     SELECT *, least(window_end, CAST($as_of AS DATE)) AS through
     FROM kr_spec
@@ -8,7 +10,9 @@ dims AS (
     SELECT DISTINCT kr_key, dimension FROM kr_filters
 ),
 matched AS (
-    SELECT s.kr_key, m.report_date, m.value, m.currency_code, m.metric = s.num_metric AS is_num
+    SELECT
+        s.kr_key, s.through, m.report_date, m.platform, m.channel, m.campaign_id, m.campaign_name,
+        m.value, m.currency_code, m.metric = s.num_metric AS is_num
     FROM spec AS s
     JOIN marts.campaign_daily_metrics AS m
       ON (m.metric = s.num_metric OR m.metric = s.den_metric)
@@ -50,10 +54,21 @@ matched AS (
 SELECT
     kr_key,
     report_date,
+    platform,
+    channel,
+    campaign_id,
+    GROUPING(report_date) = 0 AS is_daily,
+    any_value(campaign_name) AS campaign_name,
     CAST(sum(value) FILTER (WHERE is_num) AS DOUBLE) AS num_sum,
     count(value) FILTER (WHERE is_num) AS num_count,
     CAST(sum(value) FILTER (WHERE NOT is_num) AS DOUBLE) AS den_sum,
     count(*) AS rows,
-    list(DISTINCT currency_code) FILTER (WHERE currency_code IS NOT NULL) AS currencies
+    list(DISTINCT currency_code) FILTER (WHERE currency_code IS NOT NULL) AS currencies,
+    CAST(sum(value) FILTER (WHERE is_num AND report_date > through - 7) AS DOUBLE) AS num_last7,
+    CAST(sum(value) FILTER (WHERE NOT is_num AND report_date > through - 7) AS DOUBLE) AS den_last7,
+    CAST(sum(value) FILTER (WHERE is_num AND report_date BETWEEN through - 13 AND through - 7) AS DOUBLE)
+        AS num_prev7,
+    CAST(sum(value) FILTER (WHERE NOT is_num AND report_date BETWEEN through - 13 AND through - 7) AS DOUBLE)
+        AS den_prev7
 FROM matched
-GROUP BY kr_key, report_date
+GROUP BY GROUPING SETS ((kr_key, report_date), (kr_key, platform, channel, campaign_id))
