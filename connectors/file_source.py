@@ -41,6 +41,7 @@ class FileFeed:
     campaign_name_column: str | None = None
     channel: str = NOT_SET
     channel_column: str | None = None
+    source_medium_column: str | None = None
     currency: str | None = None
     timezone: str = "UTC"
     table: TableFormat = field(default_factory=TableFormat)
@@ -98,6 +99,7 @@ def _required_columns(feed: FileFeed) -> dict[str, str]:
     """Header names every file of the feed must have, keyed by the role they play."""
     wanted = {"date": feed.date_column, "campaign_id": feed.campaign_id_column}
     wanted |= {"campaign_name": feed.campaign_name_column, "channel": feed.channel_column}
+    wanted |= {"source_medium": feed.source_medium_column}
     wanted |= {f"metric {m}": spec.column for m, spec in feed.metrics.items() if not spec.count_rows}
     return {role: column for role, column in wanted.items() if column is not None}
 
@@ -114,6 +116,7 @@ def _normalize(feed: FileFeed, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Ce
     out["campaign_id"] = cid
     out["campaign_name"] = cname
     out["channel"] = _text(raw, feed.channel_column) if feed.channel_column else (feed.channel or NOT_SET)
+    out["source_medium"] = _text(raw, feed.source_medium_column) if feed.source_medium_column else NOT_SET
     for metric, spec in feed.metrics.items():
         out[metric] = 1.0 if spec.count_rows else _parse_numbers(feed, raw, spec.column, errors)
     out[FILE_COL] = raw[FILE_COL]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-GRAIN = ["report_date", "platform", "account_id", "campaign_id", "channel"]
+GRAIN = ["report_date", "platform", "account_id", "campaign_id", "channel", "source_medium"]
 
 
 def normalized_schema(metrics: list[str], nonnegative: set[str]) -> pa.DataFrameSchema:
@@ -19,6 +19,7 @@ def normalized_schema(metrics: list[str], nonnegative: set[str]) -> pa.DataFrame
         "campaign_id": pa.Column(str, pa.Check.str_length(min_value=1), nullable=False),
         "campaign_name": pa.Column(str, nullable=False),
         "channel": pa.Column(str, pa.Check.str_length(min_value=1), nullable=False),
+        "source_medium": pa.Column(str, pa.Check.str_length(min_value=1), nullable=False),
     }
     for name in metrics:
         checks = [pa.Check.ge(0, error="must not be negative")] if name in nonnegative else []

@@ -51,10 +51,11 @@ def _as_of(value: str | None) -> dt.date | None:
         raise typer.Exit(2) from None
 
 
-def _print_defs_errors(exc: DefsErrors) -> None:
+def _print_defs_errors(exc: DefsErrors, summary: bool = True) -> None:
     for e in exc.errors:
         err.print(str(e), markup=False, highlight=False, soft_wrap=True)
-    err.print(f"{len(exc.errors)} error(s) in okr_defs", markup=False)
+    if summary:
+        err.print(f"{exc.error_count} error(s) in okr_defs", markup=False)
 
 
 @app.command()
@@ -63,10 +64,10 @@ def validate(defs: DefsOpt = Path(DEFAULT_DEFS_DIR)) -> None:
     try:
         loaded = load_defs(defs)
     except DefsErrors as exc:
-        _print_defs_errors(exc)
+        _print_defs_errors(exc, summary=False)  # only the diagnostics: editors and CI parse them
         raise typer.Exit(1) from None
     for warning in lint_warnings(loaded):
-        err.print(f"{warning} (warning)", markup=False, highlight=False, soft_wrap=True)
+        err.print(str(warning), markup=False, highlight=False, soft_wrap=True)
     krs = sum(len(o.key_results) for o in loaded.objectives)
     out.print(
         f"{defs}: OK — {len(loaded.sources)} source(s), {len(loaded.metrics)} metric(s), "

@@ -33,6 +33,7 @@ def file_feed(defs: OkrDefs, name: str) -> FileFeed:
         campaign_name_column=src.campaign_name,
         channel=src.channel if isinstance(src.channel, str) else "(not set)",
         channel_column=channel_column,
+        source_medium_column=src.source_medium.column if src.source_medium else None,
         currency=src.currency,
         timezone=src.timezone,
         table=TableFormat(format=src.format, delimiter=src.delimiter, encoding=src.encoding),

@@ -22,16 +22,18 @@ DDL = [
     """CREATE TABLE IF NOT EXISTS raw.file_exports (
         source VARCHAR NOT NULL, platform VARCHAR NOT NULL, account_id VARCHAR NOT NULL,
         campaign_id VARCHAR NOT NULL, campaign_name VARCHAR, channel VARCHAR NOT NULL,
+        source_medium VARCHAR NOT NULL DEFAULT '(not set)',
         report_date DATE NOT NULL, currency_code VARCHAR, account_timezone VARCHAR NOT NULL,
         metric VARCHAR NOT NULL, value DECIMAL(38, 6), source_rows INTEGER NOT NULL,
         extracted_at TIMESTAMP NOT NULL,
-        PRIMARY KEY (source, platform, account_id, campaign_id, channel, report_date, metric))""",
+        PRIMARY KEY (source, platform, account_id, campaign_id, channel, source_medium, report_date, metric))""",
     """CREATE TABLE IF NOT EXISTS marts.campaign_daily_metrics (
         source VARCHAR NOT NULL, platform VARCHAR NOT NULL, account_id VARCHAR NOT NULL,
         campaign_id VARCHAR NOT NULL, campaign_name VARCHAR, channel VARCHAR NOT NULL,
+        source_medium VARCHAR NOT NULL DEFAULT '(not set)',
         report_date DATE NOT NULL, currency_code VARCHAR, account_timezone VARCHAR NOT NULL,
         metric VARCHAR NOT NULL, value DECIMAL(38, 6), extracted_at TIMESTAMP NOT NULL,
-        PRIMARY KEY (source, platform, account_id, campaign_id, channel, report_date, metric))""",
+        PRIMARY KEY (source, platform, account_id, campaign_id, channel, source_medium, report_date, metric))""",
 ]
 
 # Standard measures exposed as columns of the wide view; money ones in integer micros.
@@ -58,10 +60,11 @@ def _wide_view() -> str:
     ] + [f"sum(value) FILTER (WHERE metric = '{m}') AS {m}" for m in COUNT_COLUMNS]
     return (
         "CREATE OR REPLACE VIEW marts.campaign_daily AS SELECT "
-        "source, platform, account_id, campaign_id, any_value(campaign_name) AS campaign_name, channel, "
+        "source, platform, account_id, campaign_id, any_value(campaign_name) AS campaign_name, channel, source_medium, "
         "report_date, currency_code, account_timezone, " + ", ".join(parts) + ", max(extracted_at) AS extracted_at "
         "FROM marts.campaign_daily_metrics "
-        "GROUP BY source, platform, account_id, campaign_id, channel, report_date, currency_code, account_timezone"
+        "GROUP BY source, platform, account_id, campaign_id, channel, source_medium, report_date, currency_code, "
+        "account_timezone"
     )
 
 
@@ -88,7 +91,7 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
 
 def to_long(frame: pd.DataFrame, source: str, metrics: list[str]) -> pd.DataFrame:
     """Wide connector frame → one row per grain and metric; NULL values stay NULL."""
-    ids = ["platform", "account_id", "campaign_id", "campaign_name", "channel", "report_date"]
+    ids = ["platform", "account_id", "campaign_id", "campaign_name", "channel", "source_medium", "report_date"]
     ids += ["currency_code", "account_timezone", "source_rows"]
     long = frame.melt(id_vars=ids, value_vars=metrics, var_name="metric", value_name="value")
     long.insert(0, "source", source)
@@ -109,7 +112,7 @@ def replace_source_window(
             )
             conn.execute(
                 "INSERT INTO raw.file_exports SELECT source, platform, account_id, campaign_id, campaign_name, "
-                "channel, CAST(report_date AS DATE), currency_code, account_timezone, metric, "
+                "channel, source_medium, CAST(report_date AS DATE), currency_code, account_timezone, metric, "
                 "CAST(value AS DECIMAL(38, 6)), source_rows, ? FROM incoming_rows",
                 [extracted_at],
             )
@@ -124,7 +127,8 @@ def rebuild_mart(conn: duckdb.DuckDBPyConnection, sources: list[str]) -> int:
         conn.execute("DELETE FROM marts.campaign_daily_metrics")
         conn.execute(
             "INSERT INTO marts.campaign_daily_metrics SELECT source, platform, account_id, campaign_id, "
-            "campaign_name, channel, report_date, currency_code, account_timezone, metric, value, extracted_at "
+            "campaign_name, channel, source_medium, report_date, currency_code, account_timezone, metric, value, "
+            "extracted_at "
             "FROM raw.file_exports WHERE list_contains(?, source)",
             [sources],
         )

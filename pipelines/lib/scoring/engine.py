@@ -11,19 +11,16 @@ import duckdb
 import pandas as pd
 
 from pipelines.lib.scoring.rollup import ObjectiveScore, roll_up
-from pipelines.lib.scoring.specs import build_specs
+from pipelines.lib.scoring.specs import SPEC_COLUMNS, Specs, build_specs
 from pipelines.lib.spec import OkrDefs
 from pipelines.lib.storage import transaction
 
 SQL_DIR = Path(__file__).parent
-SPEC_DDL = """CREATE OR REPLACE TEMP TABLE kr_spec (
-    kr_key VARCHAR, kind VARCHAR, objective_id VARCHAR, kr_id VARCHAR, title VARCHAR, owner VARCHAR,
-    metric VARCHAR, num_metric VARCHAR, den_metric VARCHAR, num_agg VARCHAR, cumulative BOOLEAN,
-    window_start DATE, window_end DATE, baseline DOUBLE, target DOUBLE, direction VARCHAR,
-    band_low DOUBLE, band_high DOUBLE, weight DOUBLE, objective_type VARCHAR, unit VARCHAR,
-    position INTEGER)"""
-FILTER_DDL = """CREATE OR REPLACE TEMP TABLE kr_filters (
-    kr_key VARCHAR, dimension VARCHAR, pattern VARCHAR, is_glob BOOLEAN)"""
+SPEC_TABLES = {
+    "kr_spec": ", ".join(f"{name} {kind}" for name, kind in SPEC_COLUMNS.items()),
+    "kr_metrics": "kr_key VARCHAR, metric VARCHAR, role VARCHAR",
+    "kr_filters": "kr_key VARCHAR, dimension VARCHAR, pattern VARCHAR, is_glob BOOLEAN",
+}
 
 
 @dataclass(frozen=True)
@@ -39,45 +36,58 @@ def _sql(name: str) -> str:
     return (SQL_DIR / name).read_text(encoding="utf-8")
 
 
-def _load_specs(conn: duckdb.DuckDBPyConnection, specs: pd.DataFrame, filters: pd.DataFrame) -> None:
-    conn.execute(SPEC_DDL)
-    conn.execute(FILTER_DDL)
-    for table, frame in (("kr_spec", specs), ("kr_filters", filters)):
+def _load_specs(conn: duckdb.DuckDBPyConnection, specs: Specs) -> None:
+    """Typed temp tables (the frames may hold only NULLs in a column; DuckDB must not guess)."""
+    frames = {"kr_spec": specs.specs, "kr_metrics": specs.metrics, "kr_filters": specs.filters}
+    for table, columns in SPEC_TABLES.items():
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({columns})")
+        frame = frames[table]
         if frame.empty:
             continue
         conn.register("incoming_spec", frame)
         try:
-            conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_spec")  # noqa: S608 (fixed table name)
+            conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_spec")  # noqa: S608 (fixed names)
         finally:
             conn.unregister("incoming_spec")
+
+
+def compute_scores(conn: duckdb.DuckDBPyConnection, defs: OkrDefs, as_of: dt.date, run_id: str) -> pd.DataFrame:
+    """Score into temp tables only (kr_grouped, kr_scores_new): nothing persistent is touched.
+
+    `okr diff` uses this to compare two versions of okr_defs against the same database.
+    """
+    computed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    specs = build_specs(defs, as_of)
+    _load_specs(conn, specs)
+    grouped = _sql("kr_grouped.sql").replace("{expr_sql}", specs.expr_sql)
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE kr_grouped AS {grouped}", {"as_of": as_of} | specs.expr_params)
+    params = {"as_of": as_of, "run_id": run_id, "computed_at": computed_at}
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE kr_scores_new AS {_sql('kr_scores.sql')}", params)
+    return conn.execute("SELECT * FROM kr_scores_new ORDER BY position").df()
 
 
 def score_all(conn: duckdb.DuckDBPyConnection, defs: OkrDefs, as_of: dt.date, run_id: str | None = None) -> ScoreRun:
     """Score every KR and KPI as of a date and append one history row per KR; atomic."""
     run_id = run_id or uuid.uuid4().hex
-    computed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    params = {"as_of": as_of, "run_id": run_id, "computed_at": computed_at}
-    specs, filters = build_specs(defs, as_of)
-    _load_specs(conn, specs, filters)
+    kr_scores = compute_scores(conn, defs, as_of, run_id)
+    computed_at = kr_scores["computed_at"].iloc[0].to_pydatetime() if len(kr_scores) else dt.datetime.now()
     with transaction(conn):
-        conn.execute(f"CREATE OR REPLACE TEMP TABLE kr_grouped AS {_sql('kr_grouped.sql')}", {"as_of": as_of})
-        conn.execute("CREATE OR REPLACE TEMP TABLE kr_daily_new AS SELECT * FROM kr_grouped WHERE is_daily")
         conn.execute("DELETE FROM okr.kr_daily")
         conn.execute(
-            "INSERT INTO okr.kr_daily SELECT kr_key, report_date, num_sum, num_count, den_sum, rows, ? "
-            "FROM kr_daily_new",
+            "INSERT INTO okr.kr_daily SELECT g.kr_key, g.report_date, g.num_sum, g.num_count, g.den_sum, "
+            "CASE WHEN s.expr_id IS NOT NULL THEN g.expr_value WHEN s.has_den THEN g.num_sum / nullif(g.den_sum, 0) "
+            "ELSE g.num_sum END, g.rows, ? FROM kr_grouped g JOIN kr_spec s USING (kr_key) WHERE g.is_daily",
             [run_id],
         )
         conn.execute("DELETE FROM okr.kr_contributions")
         conn.execute(
             "INSERT INTO okr.kr_contributions SELECT kr_key, platform, channel, campaign_id, campaign_name, "
-            "num_sum, den_sum, num_last7, den_last7, num_prev7, den_prev7, ? FROM kr_grouped WHERE NOT is_daily",
+            "num_sum, den_sum, num_last7, den_last7, num_prev7, den_prev7, ? FROM kr_grouped WHERE is_campaign",
             [run_id],
         )
         conn.execute("DELETE FROM okr.kr_scores")
-        conn.execute(f"INSERT INTO okr.kr_scores {_sql('kr_scores.sql')}", params)
-        conn.execute("INSERT INTO okr.score_history SELECT * FROM okr.kr_scores")
-        kr_scores = conn.execute("SELECT * FROM okr.kr_scores").df()
+        conn.execute("INSERT INTO okr.kr_scores BY NAME SELECT * FROM kr_scores_new")
+        conn.execute("INSERT INTO okr.score_history BY NAME SELECT * FROM kr_scores_new")
         objective_scores = roll_up(defs.objectives, kr_scores, as_of)
         _write_objectives(conn, defs, objective_scores, as_of, run_id, computed_at)
     return ScoreRun(run_id, as_of, computed_at, kr_scores, objective_scores)
@@ -92,27 +102,30 @@ def _write_objectives(
     computed_at: dt.datetime,
 ) -> None:
     objectives = {o.id: o for o in defs.objectives}
-    rows = [
-        [
-            as_of,
-            s.objective_id,
-            objectives[s.objective_id].title,
-            objectives[s.objective_id].owner,
-            objectives[s.objective_id].parent,
-            objectives[s.objective_id].type,
-            objectives[s.objective_id].period.start,
-            objectives[s.objective_id].period.end,
-            s.score,
-            s.forecast_score,
-            s.expected_progress,
-            s.status,
-            s.scored_children,
-            s.unscored_children,
-            run_id,
-            computed_at,
-        ]
-        for s in scores
-    ]
+    rows = []
+    for s in scores:
+        obj = objectives[s.objective_id]
+        start, end = (obj.period.start, obj.period.end) if obj.period else (None, None)
+        rows.append(
+            [
+                as_of,
+                s.objective_id,
+                obj.title,
+                obj.owner,
+                obj.parent,
+                obj.type,
+                start,
+                end,
+                s.score,
+                s.forecast_score,
+                s.expected_progress,
+                s.status,
+                s.scored_children,
+                s.unscored_children,
+                run_id,
+                computed_at,
+            ]
+        )
     conn.execute("DELETE FROM okr.objective_scores")
     if rows:
         placeholders = ", ".join(["?"] * 16)

@@ -1,21 +1,26 @@
--- One pass over all KRs: the mart rows each KR's filters match, from the window start through the
--- as-of date, summed two ways at once (GROUPING SETS): per KR per day (okr.kr_daily: what the score
--- is computed from) and per KR per campaign and channel (okr.kr_contributions: what is behind the
--- value and behind its change over the last 7 days). Every filter value is bound data from kr_filters.
+-- One pass over all KRs, KPIs and measured baselines: the mart rows each one's filters match, from
+-- its window start through the as-of date, summed three ways at once (GROUPING SETS):
+--   per KR per day            -> okr.kr_daily (pace, trends, stay_above/stay_below days)
+--   per KR per campaign       -> okr.kr_contributions (what is behind the value and its 7-day change)
+--   per KR over the window    -> expression metrics, which are not decomposable into days
+-- Filter values are bound data from kr_filters; {expr_sql} is SQL the project compiled from checked
+-- expression trees, with metric names bound as $parameters.
 WITH spec AS (
     SELECT *, least(window_end, CAST($as_of AS DATE)) AS through
     FROM kr_spec
+    WHERE NOT self_reported
 ),
 dims AS (
     SELECT DISTINCT kr_key, dimension FROM kr_filters
 ),
 matched AS (
     SELECT
-        s.kr_key, s.through, m.report_date, m.platform, m.channel, m.campaign_id, m.campaign_name,
-        m.value, m.currency_code, m.metric = s.num_metric AS is_num
+        s.kr_key, s.through, s.expr_id, r.role, m.metric, m.report_date, m.platform, m.channel,
+        m.campaign_id, m.campaign_name, m.value, m.currency_code
     FROM spec AS s
+    JOIN kr_metrics AS r ON r.kr_key = s.kr_key
     JOIN marts.campaign_daily_metrics AS m
-      ON (m.metric = s.num_metric OR m.metric = s.den_metric)
+      ON m.metric = r.metric
      AND m.report_date BETWEEN s.window_start AND s.through
     WHERE NOT EXISTS (
         SELECT 1
@@ -35,6 +40,7 @@ matched AS (
                                 WHEN 'campaign_name' THEN m.campaign_name
                                 WHEN 'campaign_id' THEN m.campaign_id
                                 WHEN 'source' THEN m.source
+                                WHEN 'source_medium' THEN m.source_medium
                             END
                         ) GLOB f.pattern
                         ELSE (
@@ -45,6 +51,7 @@ matched AS (
                                 WHEN 'campaign_name' THEN m.campaign_name
                                 WHEN 'campaign_id' THEN m.campaign_id
                                 WHEN 'source' THEN m.source
+                                WHEN 'source_medium' THEN m.source_medium
                             END
                         ) = f.pattern
                     END
@@ -58,17 +65,19 @@ SELECT
     channel,
     campaign_id,
     GROUPING(report_date) = 0 AS is_daily,
+    GROUPING(campaign_id) = 0 AS is_campaign,
     any_value(campaign_name) AS campaign_name,
-    CAST(sum(value) FILTER (WHERE is_num) AS DOUBLE) AS num_sum,
-    count(value) FILTER (WHERE is_num) AS num_count,
-    CAST(sum(value) FILTER (WHERE NOT is_num) AS DOUBLE) AS den_sum,
+    CAST(sum(value) FILTER (WHERE role = 'num') AS DOUBLE) AS num_sum,
+    count(value) FILTER (WHERE role = 'num') AS num_count,
+    CAST(sum(value) FILTER (WHERE role = 'den') AS DOUBLE) AS den_sum,
+    {expr_sql} AS expr_value,
     count(*) AS rows,
     list(DISTINCT currency_code) FILTER (WHERE currency_code IS NOT NULL) AS currencies,
-    CAST(sum(value) FILTER (WHERE is_num AND report_date > through - 7) AS DOUBLE) AS num_last7,
-    CAST(sum(value) FILTER (WHERE NOT is_num AND report_date > through - 7) AS DOUBLE) AS den_last7,
-    CAST(sum(value) FILTER (WHERE is_num AND report_date BETWEEN through - 13 AND through - 7) AS DOUBLE)
+    CAST(sum(value) FILTER (WHERE role = 'num' AND report_date > through - 7) AS DOUBLE) AS num_last7,
+    CAST(sum(value) FILTER (WHERE role = 'den' AND report_date > through - 7) AS DOUBLE) AS den_last7,
+    CAST(sum(value) FILTER (WHERE role = 'num' AND report_date BETWEEN through - 13 AND through - 7) AS DOUBLE)
         AS num_prev7,
-    CAST(sum(value) FILTER (WHERE NOT is_num AND report_date BETWEEN through - 13 AND through - 7) AS DOUBLE)
+    CAST(sum(value) FILTER (WHERE role = 'den' AND report_date BETWEEN through - 13 AND through - 7) AS DOUBLE)
         AS den_prev7
 FROM matched
-GROUP BY GROUPING SETS ((kr_key, report_date), (kr_key, platform, channel, campaign_id))
+GROUP BY GROUPING SETS ((kr_key, report_date), (kr_key, platform, channel, campaign_id), (kr_key))

@@ -1,10 +1,25 @@
--- KR and KPI scores as of a date, from okr.kr_daily: ratio of sums over the window (never a mean of
--- daily ratios), linear pace, a run-rate forecast, and a status that is never "0 %" for missing data.
+-- KR, KPI and measured-baseline values as of a date, from the grouped pass (kr_grouped):
+-- ratio of sums over the window (never a mean of daily ratios), measured baselines and relative
+-- targets, stay_above/stay_below share of days, milestones, linear pace, a run-rate forecast, and a
+-- status that is never "0 %" for missing data.
 WITH spec AS (
     SELECT *,
            least(window_end, CAST($as_of AS DATE)) AS through,
-           CAST(datediff('day', window_start, window_end) + 1 AS DOUBLE) AS window_days
+           CAST(datediff('day', window_start, window_end) + 1 AS DOUBLE) AS window_days,
+           CAST(datediff('day', pace_start, pace_end) + 1 AS DOUBLE) AS pace_days
     FROM kr_spec
+),
+daily AS (
+    SELECT
+        g.*,
+        CASE
+            WHEN s.expr_id IS NOT NULL THEN g.expr_value
+            WHEN s.has_den THEN g.num_sum / nullif(g.den_sum, 0)
+            ELSE g.num_sum
+        END AS day_value
+    FROM kr_grouped AS g
+    JOIN spec AS s USING (kr_key)
+    WHERE g.is_daily
 ),
 agg AS (
     SELECT
@@ -16,55 +31,122 @@ agg AS (
             ELSE sum(d.num_sum)
         END AS numerator,
         sum(d.den_sum) AS denominator,
-        max(d.report_date) FILTER (WHERE d.num_count > 0) AS data_through,
-        count(d.report_date) FILTER (WHERE d.num_count > 0) AS days_with_data,
+        max(d.report_date) AS data_through,
+        count(d.report_date) AS days_with_data,
+        count(d.day_value) AS days_measured,
         list_distinct(flatten(list(d.currencies) FILTER (WHERE d.currencies IS NOT NULL))) AS currencies
     FROM spec AS s
-    LEFT JOIN kr_daily_new AS d ON d.kr_key = s.kr_key
+    LEFT JOIN daily AS d ON d.kr_key = s.kr_key
     GROUP BY s.kr_key
+),
+totals AS (
+    SELECT kr_key, expr_value FROM kr_grouped WHERE NOT is_daily AND NOT is_campaign
 ),
 actuals AS (
     SELECT
         s.*,
-        a.numerator, a.denominator, a.data_through, a.days_with_data, a.currencies,
-        CASE WHEN s.den_metric IS NULL THEN a.numerator ELSE a.numerator / nullif(a.denominator, 0) END AS actual,
-        greatest(0, least(datediff('day', s.window_start, CAST($as_of AS DATE)) + 1, s.window_days)) AS elapsed,
+        a.numerator, a.denominator, a.days_with_data, a.days_measured, a.currencies,
+        CASE WHEN s.self_reported THEN s.reported_on ELSE a.data_through END AS data_through,
+        CASE
+            WHEN s.self_reported THEN s.reported_value
+            WHEN s.expr_id IS NOT NULL THEN t.expr_value
+            WHEN s.has_den THEN a.numerator / nullif(a.denominator, 0)
+            ELSE a.numerator
+        END AS actual,
+        greatest(0, least(datediff('day', s.pace_start, CAST($as_of AS DATE)) + 1, s.pace_days)) AS elapsed,
         datediff('day', s.window_start, a.data_through) + 1 AS elapsed_data
     FROM spec AS s
     JOIN agg AS a USING (kr_key)
+    LEFT JOIN totals AS t USING (kr_key)
+),
+based AS (
+    -- measured baselines are rows of the same pass; relative targets apply to whichever baseline
+    SELECT
+        k.*,
+        CASE WHEN k.baseline_key IS NOT NULL THEN b.actual ELSE k.baseline END AS baseline_value,
+        CASE
+            WHEN k.target_factor IS NOT NULL
+                THEN (CASE WHEN k.baseline_key IS NOT NULL THEN b.actual ELSE k.baseline END) * k.target_factor
+            ELSE k.target
+        END AS target_value,
+        b.window_start AS baseline_start,
+        b.window_end AS baseline_end
+    FROM actuals AS k
+    LEFT JOIN actuals AS b ON b.kr_key = k.baseline_key
+    WHERE k.kind IN ('kr', 'kpi')
+),
+held AS (
+    -- stay_above / stay_below: days whose value held against the (possibly relative) threshold
+    SELECT
+        b.kr_key,
+        count_if(CASE b.direction
+                     WHEN 'stay_above' THEN d.day_value >= b.target_value
+                     WHEN 'stay_below' THEN d.day_value <= b.target_value
+                 END) AS days_held
+    FROM based AS b
+    LEFT JOIN daily AS d ON d.kr_key = b.kr_key
+    GROUP BY b.kr_key
 ),
 projected AS (
     SELECT
-        *,
+        b.*,
+        h.days_held,
         CASE
-            WHEN cumulative AND elapsed_data > 0 THEN numerator / elapsed_data * window_days
+            WHEN cumulative AND direction IN ('increase', 'decrease', 'milestone') AND elapsed_data > 0
+                THEN numerator / elapsed_data * window_days
             ELSE actual
         END AS forecast
-    FROM actuals
+    FROM based AS b
+    JOIN held AS h USING (kr_key)
 ),
 progressed AS (
     SELECT
         *,
-        (actual - baseline) / (target - baseline) AS progress,
-        (forecast - baseline) / (target - baseline) AS forecast_progress
+        CASE direction
+            WHEN 'stay_above' THEN CASE WHEN measure = 'at_end' THEN CAST(actual >= target_value AS DOUBLE)
+                                        ELSE days_held / nullif(days_measured, 0) END
+            WHEN 'stay_below' THEN CASE WHEN measure = 'at_end' THEN CAST(actual <= target_value AS DOUBLE)
+                                        ELSE days_held / nullif(days_measured, 0) END
+            WHEN 'milestone' THEN CASE
+                WHEN self_reported THEN actual
+                WHEN baseline_value IS NULL OR target_value >= baseline_value THEN CAST(actual >= target_value AS DOUBLE)
+                ELSE CAST(actual <= target_value AS DOUBLE) END
+            WHEN 'band' THEN NULL
+            ELSE (actual - baseline_value) / nullif(target_value - baseline_value, 0)
+        END AS progress,
+        CASE direction
+            WHEN 'stay_above' THEN CASE WHEN measure = 'at_end' THEN CAST(forecast >= target_value AS DOUBLE)
+                                        ELSE days_held / nullif(days_measured, 0) END
+            WHEN 'stay_below' THEN CASE WHEN measure = 'at_end' THEN CAST(forecast <= target_value AS DOUBLE)
+                                        ELSE days_held / nullif(days_measured, 0) END
+            WHEN 'milestone' THEN CASE
+                WHEN self_reported THEN actual
+                WHEN baseline_value IS NULL OR target_value >= baseline_value THEN CAST(forecast >= target_value AS DOUBLE)
+                ELSE CAST(forecast <= target_value AS DOUBLE) END
+            WHEN 'band' THEN NULL
+            ELSE (forecast - baseline_value) / nullif(target_value - baseline_value, 0)
+        END AS forecast_progress
     FROM projected
 )
 SELECT
     CAST($as_of AS DATE) AS as_of, kind, objective_id, kr_id, title, metric, unit, owner, direction,
-    window_start, window_end, numerator, denominator, actual, baseline, target, band_low, band_high,
+    window_start, window_end, numerator, denominator, actual,
+    baseline_value AS baseline, target_value AS target, band_low, band_high,
     progress,
     -- greatest/least skip NULLs in DuckDB: keep a missing progress missing, never 0 or 1.
     CASE WHEN progress IS NOT NULL THEN greatest(0.0, least(1.0, progress)) END AS score,
-    CASE WHEN kind = 'kr' THEN elapsed / window_days END AS expected_progress,
+    CASE WHEN kind = 'kr' THEN elapsed / pace_days END AS expected_progress,
     forecast,
     CASE WHEN forecast_progress IS NOT NULL THEN greatest(0.0, least(1.0, forecast_progress)) END AS forecast_score,
     CASE
         WHEN CAST($as_of AS DATE) < window_start THEN 'not_started'
         WHEN len(currencies) > 1 THEN 'invalid'
         WHEN actual IS NULL THEN 'no_data'
+        WHEN baseline_key IS NOT NULL AND baseline_value IS NULL THEN 'no_data'
         WHEN kind = 'kpi' THEN
             CASE WHEN (band_low IS NULL OR actual >= band_low) AND (band_high IS NULL OR actual <= band_high)
                  THEN 'healthy' ELSE 'breached' END
+        WHEN forecast_progress IS NULL THEN 'invalid'
         WHEN objective_type = 'committed' THEN
             CASE WHEN forecast_progress >= 1.0 THEN 'on_track'
                  WHEN forecast_progress >= 0.7 THEN 'at_risk' ELSE 'off_track' END
@@ -77,10 +159,18 @@ SELECT
     CASE WHEN len(currencies) = 1 THEN currencies[1] END AS currency_code,
     CASE
         WHEN len(currencies) > 1 THEN 'rows in several currencies: ' || array_to_string(list_sort(currencies), ', ')
+        WHEN baseline_key IS NOT NULL AND baseline_value IS NULL
+            THEN 'no data in the baseline window ' || baseline_start || '..' || baseline_end
+        WHEN target_value = baseline_value THEN 'the measured baseline equals the target'
         WHEN denominator = 0 THEN 'denominator is zero over the window'
     END AS note,
     weight,
     position,
+    baseline_kind,
+    target_text,
+    self_reported,
+    CAST(days_held AS INTEGER) AS days_held,
+    CAST(days_measured AS INTEGER) AS days_measured,
     CAST($run_id AS VARCHAR) AS run_id,
     CAST($computed_at AS TIMESTAMP) AS computed_at
 FROM progressed

@@ -23,7 +23,7 @@ class ObjectiveScore:
     objective_id: str
     score: float | None
     forecast_score: float | None
-    expected_progress: float
+    expected_progress: float | None
     status: str
     scored_children: int
     unscored_children: int
@@ -66,9 +66,11 @@ def roll_up(objectives: list[Objective], kr_scores: pd.DataFrame, as_of: dt.date
                 parts.append((child.weight, result.score, result.forecast_score))
         score = _weighted([(w, s) for w, s, _ in parts])
         forecast = _weighted([(w, f) for w, _, f in parts])
-        elapsed = min(max((as_of - obj.period.start).days + 1, 0), obj.period.days)
-        status = "not_started" if as_of < obj.period.start else status_for(obj.type, forecast)
-        done[obj.id] = ObjectiveScore(obj.id, score, forecast, elapsed / obj.period.days, status, len(parts), unscored)
+        expected, status = None, status_for(obj.type, forecast)
+        if obj.period is not None:
+            expected = min(max((as_of - obj.period.start).days + 1, 0), obj.period.days) / obj.period.days
+            status = "not_started" if as_of < obj.period.start else status
+        done[obj.id] = ObjectiveScore(obj.id, score, forecast, expected, status, len(parts), unscored)
         return done[obj.id]
 
     return [visit(obj) for obj in objectives]

@@ -1,141 +1,259 @@
-"""Turn okr_defs into two small tables the scoring query joins against: specs and filters.
+"""Turn okr_defs into small tables the scoring query joins against: specs, metric roles and filters.
 
-Everything an analyst wrote reaches SQL only as data in these tables (bound by DuckDB), never as text.
+Everything an analyst wrote reaches SQL only as data in these tables (bound by DuckDB) or as SQL
+the project compiled from a checked expression tree, never as text. Measured baselines become extra
+"baseline" rows scored by the same pass over their own window.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from pipelines.lib.spec import OkrDefs
-from pipelines.lib.spec.models import FILTER_DIMENSIONS, BaseMetric, Filters, RatioMetric
+from pipelines.lib.spec.expressions import compile_expression, parse_expression
+from pipelines.lib.spec.models import (
+    FILTER_DIMENSIONS,
+    BaseMetric,
+    ExpressionMetric,
+    Filters,
+    KeyResult,
+    MeasuredBaseline,
+    Objective,
+    RatioMetric,
+    RelativeTarget,
+)
 
-SPEC_COLUMNS = [
-    "kr_key",
-    "kind",
-    "objective_id",
-    "kr_id",
-    "title",
-    "owner",
-    "metric",
-    "num_metric",
-    "den_metric",
-    "num_agg",
-    "cumulative",
-    "window_start",
-    "window_end",
-    "baseline",
-    "target",
-    "direction",
-    "band_low",
-    "band_high",
-    "weight",
-    "objective_type",
-    "unit",
-    "position",
-]
+SPEC_COLUMNS = {
+    "kr_key": "VARCHAR",
+    "kind": "VARCHAR",
+    "base_key": "VARCHAR",
+    "objective_id": "VARCHAR",
+    "kr_id": "VARCHAR",
+    "title": "VARCHAR",
+    "owner": "VARCHAR",
+    "metric": "VARCHAR",
+    "unit": "VARCHAR",
+    "position": "INTEGER",
+    "direction": "VARCHAR",
+    "measure": "VARCHAR",
+    "num_agg": "VARCHAR",
+    "cumulative": "BOOLEAN",
+    "has_den": "BOOLEAN",
+    "expr_id": "INTEGER",
+    "window_start": "DATE",
+    "window_end": "DATE",
+    "pace_start": "DATE",
+    "pace_end": "DATE",
+    "baseline": "DOUBLE",
+    "baseline_key": "VARCHAR",
+    "baseline_kind": "VARCHAR",
+    "target": "DOUBLE",
+    "target_factor": "DOUBLE",
+    "target_text": "VARCHAR",
+    "band_low": "DOUBLE",
+    "band_high": "DOUBLE",
+    "weight": "DOUBLE",
+    "objective_type": "VARCHAR",
+    "self_reported": "BOOLEAN",
+    "reported_value": "DOUBLE",
+    "reported_on": "DATE",
+}
 GLOB_CHARS = set("*?[")
 
 
-def _metric_parts(defs: OkrDefs, name: str) -> tuple[str, str | None, str, bool]:
-    """(numerator, denominator, aggregation, cumulative) of a catalogue metric."""
-    metric = defs.metrics[name]
-    if isinstance(metric, RatioMetric):
-        num, den = (_stored(defs, part) for part in metric.ratio)
-        return num, den, "sum", False
-    assert isinstance(metric, BaseMetric)
-    return metric.column or name, None, metric.agg, metric.agg in {"sum", "count"}
+@dataclass
+class Specs:
+    """The three tables plus the SQL compiled from expression metrics (CASE expr_id WHEN n THEN ...)."""
+
+    specs: pd.DataFrame
+    metrics: pd.DataFrame
+    filters: pd.DataFrame
+    expr_sql: str = "CAST(NULL AS DOUBLE)"
+    expr_params: dict[str, str] = field(default_factory=dict)
 
 
-def _stored(defs: OkrDefs, name: str) -> str:
-    metric = defs.metrics[name]
-    return (metric.column if isinstance(metric, BaseMetric) else None) or name
+@dataclass
+class _Builder:
+    defs: OkrDefs
+    as_of: dt.date
+    specs: list[dict] = field(default_factory=list)
+    roles: list[dict] = field(default_factory=list)
+    filters: list[dict] = field(default_factory=list)
+    expr_ids: dict[str, int] = field(default_factory=dict)
+
+    def stored(self, name: str) -> str:
+        metric = self.defs.metrics[name]
+        return (metric.column if isinstance(metric, BaseMetric) else None) or name
+
+    def metric_fields(self, key: str, name: str | None) -> dict:
+        """How the KR's metric is aggregated, and its metric roles (num/den/expr) for the join."""
+        if name is None:
+            return {"num_agg": "none", "cumulative": False, "has_den": False, "expr_id": None, "unit": None}
+        metric = self.defs.metrics[name]
+        if isinstance(metric, RatioMetric):
+            num, den = metric.ratio
+            self.roles += [
+                {"kr_key": key, "metric": self.stored(num), "role": "num"},
+                {"kr_key": key, "metric": self.stored(den), "role": "den"},
+            ]
+            return {"num_agg": "sum", "cumulative": False, "has_den": True, "expr_id": None, "unit": metric.unit}
+        if isinstance(metric, ExpressionMetric):
+            expr_id = self.expr_ids.setdefault(name, len(self.expr_ids) + 1)
+            base = {n for n, m in self.defs.metrics.items() if isinstance(m, BaseMetric)}
+            for part in parse_expression(metric.expr, base).metrics:
+                self.roles.append({"kr_key": key, "metric": self.stored(part), "role": "expr"})
+            return {"num_agg": "expr", "cumulative": False, "has_den": False, "expr_id": expr_id, "unit": metric.unit}
+        self.roles.append({"kr_key": key, "metric": self.stored(name), "role": "num"})
+        return {
+            "num_agg": metric.agg,
+            "cumulative": metric.additive,
+            "has_den": False,
+            "expr_id": None,
+            "unit": metric.unit,
+        }
+
+    def add_filters(self, key: str, filters: Filters) -> None:
+        for name, values in filters.items():
+            for value in values:
+                self.filters.append(
+                    {
+                        "kr_key": key,
+                        "dimension": FILTER_DIMENSIONS[name],
+                        "pattern": value,
+                        "is_glob": any(c in GLOB_CHARS for c in value),
+                    }
+                )
 
 
-def build_specs(defs: OkrDefs, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One spec row per KR and KPI, one filter row per (KR, dimension, value)."""
-    specs: list[dict] = []
-    filters: list[dict] = []
+def kr_window(obj: Objective, kr: KeyResult, as_of: dt.date) -> tuple[dt.date, dt.date]:
+    """The KR's own window, the trailing N days to as-of, or the objective's period."""
+    if kr.window is not None and kr.window.trailing_days:
+        return as_of - dt.timedelta(days=kr.window.trailing_days - 1), as_of
+    if kr.window is not None and kr.window.start is not None:
+        return kr.window.start, kr.window.end
+    assert obj.period is not None, "checked at load time"
+    return obj.period.start, obj.period.end
+
+
+def baseline_window(kind: str, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The equal-length window just before, or the same dates a year earlier (29 Feb → 28 Feb)."""
+    if kind == "previous_period":
+        length = (end - start).days + 1
+        return start - dt.timedelta(days=length), start - dt.timedelta(days=1)
+    return _year_earlier(start), _year_earlier(end)
+
+
+def _year_earlier(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _kr_row(b: _Builder, obj: Objective, kr: KeyResult, key: str) -> dict:
+    start, end = kr_window(obj, kr, b.as_of)
+    pace = (
+        (start, end)
+        if not (kr.window and kr.window.trailing) or obj.period is None
+        else (obj.period.start, obj.period.end)
+    )
+    target = kr.target
+    row = {
+        "kr_key": key,
+        "kind": "kr",
+        "objective_id": obj.id,
+        "kr_id": kr.id,
+        "title": kr.title or kr.id,
+        "owner": kr.owner or obj.owner,
+        "metric": kr.metric,
+        "position": len(b.specs),
+        "direction": kr.kind,
+        "measure": kr.measure,
+        "window_start": start,
+        "window_end": end,
+        "pace_start": pace[0],
+        "pace_end": pace[1],
+        "baseline": kr.baseline if isinstance(kr.baseline, float) else None,
+        "target": target if isinstance(target, float) else None,
+        "target_factor": target.factor if isinstance(target, RelativeTarget) else None,
+        "target_text": target.text if isinstance(target, RelativeTarget) else None,
+        "weight": kr.weight,
+        "objective_type": obj.type,
+        "self_reported": kr.self_reported,
+        "reported_value": kr.value,
+        "reported_on": kr.reported_on,
+    }
+    row |= b.metric_fields(key, kr.metric)
+    if isinstance(kr.baseline, MeasuredBaseline):
+        row |= {"baseline_key": f"{key}#baseline", "baseline_kind": kr.baseline.kind}
+        b_start, b_end = baseline_window(kr.baseline.kind, start, end)
+        base_row = {
+            **row,
+            "kr_key": f"{key}#baseline",
+            "kind": "baseline",
+            "base_key": key,
+            "window_start": b_start,
+            "window_end": b_end,
+            "baseline_key": None,
+            "position": None,
+        }
+        b.specs.append(base_row)
+        b.metric_fields(base_row["kr_key"], kr.metric)
+        b.add_filters(base_row["kr_key"], kr.filters)
+    return row
+
+
+def build_specs(defs: OkrDefs, as_of: dt.date) -> Specs:
+    """One spec row per KR, KPI and measured baseline; metric roles; one filter row per value."""
+    b = _Builder(defs, as_of)
     for obj in defs.objectives:
         for kr in obj.key_results:
             key = f"{obj.id}/{kr.id}"
-            num, den, agg, cumulative = _metric_parts(defs, kr.metric)
-            specs.append(
-                {
-                    "kr_key": key,
-                    "kind": "kr",
-                    "objective_id": obj.id,
-                    "kr_id": kr.id,
-                    "title": kr.title or kr.id,
-                    "owner": kr.owner or obj.owner,
-                    "metric": kr.metric,
-                    "num_metric": num,
-                    "den_metric": den,
-                    "num_agg": agg,
-                    "cumulative": cumulative,
-                    "window_start": obj.period.start,
-                    "window_end": obj.period.end,
-                    "baseline": kr.baseline,
-                    "target": kr.target,
-                    "direction": kr.effective_direction,
-                    "band_low": None,
-                    "band_high": None,
-                    "weight": kr.weight,
-                    "objective_type": obj.type,
-                    "unit": defs.metrics[kr.metric].unit,
-                    "position": len(specs),
-                }
-            )
-            filters += _filter_rows(key, kr.filters)
+            b.specs.append(_kr_row(b, obj, kr, key))
+            b.add_filters(key, kr.filters)
     for kpi in defs.kpis:
         key = f"kpi/{kpi.id}"
-        num, den, agg, cumulative = _metric_parts(defs, kpi.metric)
-        specs.append(
-            {
-                "kr_key": key,
-                "kind": "kpi",
-                "objective_id": None,
-                "kr_id": kpi.id,
-                "title": kpi.title,
-                "owner": kpi.owner,
-                "metric": kpi.metric,
-                "num_metric": num,
-                "den_metric": den,
-                "num_agg": agg,
-                "cumulative": cumulative,
-                "window_start": as_of - dt.timedelta(days=kpi.trailing_days - 1),
-                "window_end": as_of,
-                "baseline": None,
-                "target": None,
-                "direction": None,
-                "band_low": kpi.band.stay_above,
-                "band_high": kpi.band.stay_below,
-                "weight": None,
-                "objective_type": None,
-                "unit": defs.metrics[kpi.metric].unit,
-                "position": len(specs),
-            }
-        )
-        filters += _filter_rows(key, kpi.filters)
-    spec_frame = pd.DataFrame(specs, columns=SPEC_COLUMNS)
-    for col in ("baseline", "target", "band_low", "band_high", "weight"):
-        spec_frame[col] = spec_frame[col].astype("float64")
-    filter_frame = pd.DataFrame(filters, columns=["kr_key", "dimension", "pattern", "is_glob"])
-    return spec_frame, filter_frame
+        row = {
+            "kr_key": key,
+            "kind": "kpi",
+            "kr_id": kpi.id,
+            "title": kpi.title,
+            "owner": kpi.owner,
+            "metric": kpi.metric,
+            "position": len(b.specs),
+            "direction": "band",
+            "measure": "at_end",
+            "window_start": as_of - dt.timedelta(days=kpi.trailing_days - 1),
+            "window_end": as_of,
+            "pace_start": as_of,
+            "pace_end": as_of,
+            "band_low": kpi.band.low,
+            "band_high": kpi.band.high,
+            "self_reported": False,
+        }
+        b.specs.append(row | b.metric_fields(key, kpi.metric))
+        b.add_filters(key, kpi.filters)
+    return _finish(b)
 
 
-def _filter_rows(key: str, filters: Filters) -> list[dict]:
-    rows = []
-    for name, values in filters.items():
-        for value in values:
-            rows.append(
-                {
-                    "kr_key": key,
-                    "dimension": FILTER_DIMENSIONS[name],
-                    "pattern": value,
-                    "is_glob": any(c in GLOB_CHARS for c in value),
-                }
-            )
-    return rows
+def _finish(b: _Builder) -> Specs:
+    specs = pd.DataFrame(b.specs, columns=list(SPEC_COLUMNS))
+    result = Specs(
+        specs=specs,
+        metrics=pd.DataFrame(b.roles, columns=["kr_key", "metric", "role"]).drop_duplicates(),
+        filters=pd.DataFrame(b.filters, columns=["kr_key", "dimension", "pattern", "is_glob"]),
+    )
+    if b.expr_ids:
+        base = {n for n, m in b.defs.metrics.items() if isinstance(m, BaseMetric)}
+        stored = {n: b.stored(n) for n in base}
+        cases = []
+        for name, expr_id in b.expr_ids.items():
+            metric = b.defs.metrics[name]
+            sql, params = compile_expression(parse_expression(metric.expr, base), f"e{expr_id}", stored)
+            cases.append(f"WHEN {int(expr_id)} THEN {sql}")
+            result.expr_params |= params
+        result.expr_sql = "CASE any_value(expr_id) " + " ".join(cases) + " END"
+    return result

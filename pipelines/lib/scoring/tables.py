@@ -8,14 +8,15 @@ KR_COLUMNS = """
     band_low DOUBLE, band_high DOUBLE,
     progress DOUBLE, score DOUBLE, expected_progress DOUBLE, forecast DOUBLE, forecast_score DOUBLE,
     status VARCHAR NOT NULL, data_through DATE, days_with_data INTEGER, currency_code VARCHAR, note VARCHAR,
-    weight DOUBLE, position INTEGER, run_id VARCHAR NOT NULL, computed_at TIMESTAMP NOT NULL"""
+    weight DOUBLE, position INTEGER, baseline_kind VARCHAR, target_text VARCHAR, self_reported BOOLEAN,
+    days_held INTEGER, days_measured INTEGER, run_id VARCHAR NOT NULL, computed_at TIMESTAMP NOT NULL"""
 
 SCORE_DDL = [
     f"CREATE TABLE IF NOT EXISTS okr.kr_scores ({KR_COLUMNS})",
     f"CREATE TABLE IF NOT EXISTS okr.score_history ({KR_COLUMNS})",
     """CREATE TABLE IF NOT EXISTS okr.kr_daily (
         kr_key VARCHAR NOT NULL, report_date DATE NOT NULL,
-        numerator DOUBLE, numerator_rows INTEGER NOT NULL, denominator DOUBLE, rows INTEGER NOT NULL,
+        numerator DOUBLE, numerator_rows INTEGER NOT NULL, denominator DOUBLE, value DOUBLE, rows INTEGER NOT NULL,
         run_id VARCHAR NOT NULL,
         PRIMARY KEY (kr_key, report_date))""",
     """CREATE TABLE IF NOT EXISTS okr.kr_contributions (
@@ -26,13 +27,13 @@ SCORE_DDL = [
         PRIMARY KEY (kr_key, platform, channel, campaign_id))""",
     """CREATE TABLE IF NOT EXISTS okr.objective_scores (
         as_of DATE NOT NULL, objective_id VARCHAR NOT NULL, title VARCHAR, owner VARCHAR, parent VARCHAR,
-        type VARCHAR NOT NULL, period_start DATE NOT NULL, period_end DATE NOT NULL,
+        type VARCHAR NOT NULL, period_start DATE, period_end DATE,
         score DOUBLE, forecast_score DOUBLE, expected_progress DOUBLE, status VARCHAR NOT NULL,
         scored_children INTEGER NOT NULL, unscored_children INTEGER NOT NULL,
         run_id VARCHAR NOT NULL, computed_at TIMESTAMP NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS okr.objective_history (
         as_of DATE NOT NULL, objective_id VARCHAR NOT NULL, title VARCHAR, owner VARCHAR, parent VARCHAR,
-        type VARCHAR NOT NULL, period_start DATE NOT NULL, period_end DATE NOT NULL,
+        type VARCHAR NOT NULL, period_start DATE, period_end DATE,
         score DOUBLE, forecast_score DOUBLE, expected_progress DOUBLE, status VARCHAR NOT NULL,
         scored_children INTEGER NOT NULL, unscored_children INTEGER NOT NULL,
         run_id VARCHAR NOT NULL, computed_at TIMESTAMP NOT NULL)""",

@@ -1,4 +1,4 @@
-"""Definition errors that carry a file and line, so an analyst sees `file:line: message`, never a traceback."""
+"""Definition errors located at a file, line and column, so an analyst sees `file:line:column: message`."""
 
 from __future__ import annotations
 
@@ -8,19 +8,26 @@ from pathlib import Path
 
 @dataclass(frozen=True, order=True)
 class DefsError:
-    """One problem in okr_defs, located at the line of the YAML node it concerns."""
+    """One problem in okr_defs, located at the YAML key (or value) it concerns; 1-based line and column."""
 
     file: Path
     line: int
+    column: int
     message: str
+    warning: bool = False
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        kind = "warning: " if self.warning else ""
+        return f"{self.file}:{self.line}:{self.column}: {kind}{self.message}"
 
 
 class DefsErrors(Exception):
     """All problems found in one pass over okr_defs; raised only after every file has been checked."""
 
     def __init__(self, errors: list[DefsError]):
-        self.errors = sorted(set(errors))
+        self.errors = sorted(set(errors), key=lambda e: (str(e.file), e.line, e.column, e.message))
         super().__init__("\n".join(str(e) for e in self.errors))
+
+    @property
+    def error_count(self) -> int:
+        return sum(not e.warning for e in self.errors)

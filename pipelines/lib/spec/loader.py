@@ -1,4 +1,4 @@
-"""Load okr_defs/ into validated models, collecting every error with its file and line."""
+"""Load okr_defs/ into validated models, collecting every error with its file, line and column."""
 
 from __future__ import annotations
 
@@ -7,32 +7,46 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from pipelines.lib.spec.checks import cross_check
 from pipelines.lib.spec.errors import DefsError, DefsErrors
 from pipelines.lib.spec.models import (
-    BaseMetric,
+    UNION_TAGS,
     KeyResult,
     Kpi,
+    Metric,
     MetricsFile,
     Objective,
     ObjectivesFile,
-    RatioMetric,
     Source,
     SourcesFile,
 )
-from pipelines.lib.spec.yaml_lines import LocatedYaml, load_yaml
+from pipelines.lib.spec.yaml_lines import Loc, LocatedYaml, load_yaml
 
 M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
-class Located:
-    """Where a definition was written, for errors raised after loading (e.g. at scoring time)."""
+class Anchor:
+    """Where a definition was written: its document and path, to point errors at any key inside it."""
 
-    file: Path
-    line: int
+    doc: LocatedYaml
+    loc: Loc
+
+    def error(self, message: str, *sub: str | int, warning: bool = False) -> DefsError:
+        """An error at the key `sub` inside this definition (the definition itself when absent)."""
+        path = self.loc + sub
+        pos = self.doc.key_pos(path) if sub and self.doc.has(path) else self.doc.value_pos(self.loc)
+        return DefsError(self.doc.path, pos.line, pos.column, message, warning)
+
+    @property
+    def file(self) -> Path:
+        return self.doc.path
+
+    @property
+    def line(self) -> int:
+        return self.doc.value_pos(self.loc).line
 
 
 @dataclass
@@ -41,14 +55,17 @@ class OkrDefs:
 
     root: Path
     sources: dict[str, Source] = field(default_factory=dict)
-    metrics: dict[str, BaseMetric | RatioMetric] = field(default_factory=dict)
+    metrics: dict[str, Metric] = field(default_factory=dict)
     objectives: list[Objective] = field(default_factory=list)
     kpis: list[Kpi] = field(default_factory=list)
-    where: dict[str, Located] = field(default_factory=dict)
+    where: dict[str, Anchor] = field(default_factory=dict)
+    warnings: list[DefsError] = field(default_factory=list)
+    anchors: dict[int, Anchor] = field(default_factory=dict, repr=False)
+    partial: set[int] = field(default_factory=set, repr=False)  # objects kept without their invalid fields
 
-    @property
-    def sources_dir(self) -> Path:
-        return self.root
+    def anchor(self, item: object) -> Anchor:
+        """Where this very objective, KR or KPI was written (duplicated ids are told apart)."""
+        return self.anchors[id(item)]
 
     def resolve_path(self, pattern: str) -> Path:
         """Paths in sources.yaml are relative to that file's folder; absolute paths are kept."""
@@ -60,23 +77,32 @@ def _validate(doc: LocatedYaml, model: type[M], errors: list[DefsError]) -> M | 
     try:
         return model.model_validate(doc.data if doc.data is not None else {})
     except ValidationError as exc:
-        for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
-            where = ".".join(str(p) for p in loc) or "(document)"
-            if err["type"] == "extra_forbidden":
-                errors.append(DefsError(doc.path, doc.key_line(loc), f"{where}: unknown field"))
-            elif err["type"] == "missing":
-                line = doc.key_line(loc[:-1]) if loc else 1
-                errors.append(DefsError(doc.path, line, f"{where}: required field is missing"))
-            else:
-                msg = err["msg"].removeprefix("Value error, ")
-                errors.append(DefsError(doc.path, doc.line_of(loc), f"{where}: {msg}"))
+        errors.extend(_pydantic_errors(doc, exc))
         return None
 
 
+def _pydantic_errors(doc: LocatedYaml, exc: ValidationError) -> list[DefsError]:
+    out = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
+        where = ".".join(str(p) for p in loc) or "(document)"
+        if err["type"] == "extra_forbidden":
+            pos, msg = doc.key_pos(loc), f"{where}: unknown field"
+        elif err["type"] == "missing":
+            pos, msg = (doc.key_pos(loc[:-1]) if loc[:-1] else doc.value_pos(())), f"{where}: required field is missing"
+        else:
+            field_hint = (err.get("ctx") or {}).get("field")
+            if field_hint and doc.has((*loc, field_hint)):
+                loc, where = (*loc, field_hint), f"{where}.{field_hint}"
+            pos = doc.key_pos(loc) if doc.has(loc) and loc and isinstance(loc[-1], str) else doc.value_pos(loc)
+            msg = f"{where}: {err['msg'].removeprefix('Value error, ')}"
+        out.append(DefsError(doc.path, pos.line, pos.column, msg))
+    return out
+
+
 def _is_union_tag(part: Any) -> bool:
-    """pydantic inserts model names (e.g. 'BaseMetric', 'file') into union error paths; drop them."""
-    return isinstance(part, str) and (part[:1].isupper() or part in {"file", "str", "list[str]"})
+    """pydantic inserts union member names (tags, model and validator names) into error paths; drop them."""
+    return isinstance(part, str) and (part in UNION_TAGS or part[:1].isupper() or "[" in part or part == "str")
 
 
 def _read(path: Path, errors: list[DefsError]) -> LocatedYaml | None:
@@ -84,11 +110,34 @@ def _read(path: Path, errors: list[DefsError]) -> LocatedYaml | None:
         return load_yaml(path)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        errors.append(DefsError(path, line, f"invalid YAML: {exc.problem or exc.context}"))
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        errors.append(DefsError(path, line, col, f"invalid YAML: {exc.problem or exc.context}"))
+    except yaml.YAMLError as exc:
+        errors.append(DefsError(path, 1, 1, f"invalid YAML: {exc}"))
     except (OSError, UnicodeDecodeError) as exc:
-        errors.append(DefsError(path, 1, f"cannot read: {exc}"))
+        errors.append(DefsError(path, 1, 1, f"cannot read: {exc}"))
     return None
+
+
+def _load_catalogue_files(defs: OkrDefs, errors: list[DefsError]) -> None:
+    for name, model in (("sources.yaml", SourcesFile), ("metrics.yaml", MetricsFile)):
+        path = defs.root / name
+        if not path.exists():
+            errors.append(DefsError(path, 1, 1, f"{name} is missing"))
+            continue
+        doc = _read(path, errors)
+        if doc is None:
+            continue
+        parsed = _validate(doc, model, errors)
+        key = "sources" if model is SourcesFile else "metrics"
+        items = (
+            getattr(parsed, key) if parsed else _salvage_mapping(doc.data, key, Source if key == "sources" else Metric)
+        )
+        if key == "sources":
+            defs.sources = dict(items)
+        else:
+            defs.metrics = dict(items)
+        defs.where |= {f"{key[:-1]}:{k}": Anchor(doc, (key, k)) for k in items}
 
 
 def _load_objectives(defs: OkrDefs, doc: LocatedYaml, errors: list[DefsError]) -> None:
@@ -96,34 +145,75 @@ def _load_objectives(defs: OkrDefs, doc: LocatedYaml, errors: list[DefsError]) -
     so one bad key result does not hide an unknown metric in the next one."""
     whole = _validate(doc, ObjectivesFile, errors)
     data = doc.data if isinstance(doc.data, dict) else {}
-    for i, raw in enumerate(data.get("objectives") or [] if whole is None else []):
-        obj, kept = _salvage_objective(raw)
+    raw_objectives = data.get("objectives") if isinstance(data.get("objectives"), list) else []
+    for i, raw in enumerate(raw_objectives if whole is None else []):
+        obj, kept, partial = _salvage_objective(raw)
         if obj is not None:
             _register_objective(defs, doc, obj, i, kept)
+            krs = raw.get("key_results") if isinstance(raw, dict) else None
+            if partial or len(kept) != (len(krs) if isinstance(krs, list) else 0):
+                defs.partial.add(id(obj))  # method lint would count what is left, not what was written
     for i, obj in enumerate(whole.objectives if whole else []):
         _register_objective(defs, doc, obj, i, list(range(len(obj.key_results))))
-    kpis = whole.kpis if whole else [_quietly(Kpi, raw) for raw in data.get("kpis") or []]
+    raw_kpis = data.get("kpis") if isinstance(data.get("kpis"), list) else []
+    kpis = whole.kpis if whole else [_quietly(Kpi, raw) for raw in raw_kpis]
     for i, kpi in enumerate(kpis):
         if kpi is not None:
             defs.kpis.append(kpi)
-            defs.where[f"kpi:{kpi.id}"] = Located(doc.path, doc.line_of(("kpis", i)))
+            defs.anchors[id(kpi)] = Anchor(doc, ("kpis", i))
+            defs.where.setdefault(f"kpi:{kpi.id}", defs.anchors[id(kpi)])
 
 
 def _register_objective(defs: OkrDefs, doc: LocatedYaml, obj: Objective, i: int, kept: list[int]) -> None:
     defs.objectives.append(obj)
-    defs.where[f"objective:{obj.id}"] = Located(doc.path, doc.line_of(("objectives", i)))
+    defs.anchors[id(obj)] = Anchor(doc, ("objectives", i))
+    defs.where.setdefault(f"objective:{obj.id}", defs.anchors[id(obj)])
     for kr, j in zip(obj.key_results, kept, strict=True):
-        defs.where[f"kr:{obj.id}/{kr.id}"] = Located(doc.path, doc.line_of(("objectives", i, "key_results", j)))
+        defs.anchors[id(kr)] = Anchor(doc, ("objectives", i, "key_results", j))
+        defs.where.setdefault(f"kr:{obj.id}/{kr.id}", defs.anchors[id(kr)])
 
 
-def _salvage_objective(raw: Any) -> tuple[Objective | None, list[int]]:
-    """The objective with only its valid key results (errors were already reported for the file)."""
+def _salvage_mapping(data: Any, key: str, kind: Any) -> dict[str, Any]:
+    """The valid entries of a sources/metrics mapping whose file failed (its errors are already reported)."""
+    entries = data.get(key) if isinstance(data, dict) and isinstance(data.get(key), dict) else {}
+    adapter = TypeAdapter(kind)
+    out = {}
+    for name, raw in entries.items():
+        value, _partial = _without_bad_fields(adapter, raw)
+        if value is not None:
+            out[str(name)] = value
+    return out
+
+
+def _without_bad_fields(adapter: TypeAdapter, raw: Any, keep: frozenset[str] = frozenset()) -> tuple[Any, bool]:
+    """Validate; on failure retry once without the top-level keys that failed (unless they are in `keep`
+    or required). Returns (value or None, whether fields were dropped)."""
+    try:
+        return adapter.validate_python(raw), False
+    except ValidationError as exc:
+        bad = {_field_of(e["loc"]) for e in exc.errors() if e["type"] != "missing"} - {None}
+        if not isinstance(raw, dict) or not bad or bad & keep or any(e["type"] == "missing" for e in exc.errors()):
+            return None, False
+    try:
+        return adapter.validate_python({k: v for k, v in raw.items() if k not in bad}), True
+    except ValidationError:
+        return None, False
+
+
+def _field_of(loc: tuple) -> str | None:
+    return next((p for p in loc if isinstance(p, str) and not _is_union_tag(p)), None)
+
+
+def _salvage_objective(raw: Any) -> tuple[Objective | None, list[int], bool]:
+    """The objective with its valid key results, and without fields whose value is invalid (e.g. a bad
+    period), so its references can still be checked. Errors were already reported for the file."""
     if not isinstance(raw, dict):
-        return None, []
+        return None, [], False
     krs = raw.get("key_results") if isinstance(raw.get("key_results"), list) else []
     kept = [j for j, kr in enumerate(krs) if _quietly(KeyResult, kr) is not None]
-    obj = _quietly(Objective, {**raw, "key_results": [krs[j] for j in kept]})
-    return obj, kept
+    candidate = {**raw, "key_results": [krs[j] for j in kept]}
+    obj, partial = _without_bad_fields(TypeAdapter(Objective), candidate, frozenset({"id", "title", "key_results"}))
+    return obj, kept, partial
 
 
 def _quietly(model: type[M], item: Any) -> M | None:
@@ -134,42 +224,26 @@ def _quietly(model: type[M], item: Any) -> M | None:
 
 
 def load_defs(root: Path | str) -> OkrDefs:
-    """Load and check an okr_defs folder; raise DefsErrors listing every problem found."""
+    """Load and check an okr_defs folder; raise DefsErrors listing every problem found.
+
+    Method advice that is not an error (e.g. 6 KRs on one objective) is kept in `defs.warnings`.
+    """
     root = Path(root)
-    errors: list[DefsError] = []
     if not root.is_dir():
-        raise DefsErrors([DefsError(root, 1, "okr_defs folder not found")])
+        raise DefsErrors([DefsError(root, 1, 1, "okr_defs folder not found")])
+    errors: list[DefsError] = []
     defs = OkrDefs(root=root)
-    docs: list[LocatedYaml] = []
-
-    for name, model in (("sources.yaml", SourcesFile), ("metrics.yaml", MetricsFile)):
-        path = root / name
-        if not path.exists():
-            errors.append(DefsError(path, 1, f"{name} is missing"))
-            continue
-        doc = _read(path, errors)
-        parsed = _validate(doc, model, errors) if doc else None
-        if doc:
-            docs.append(doc)
-        if isinstance(parsed, SourcesFile):
-            defs.sources = dict(parsed.sources)
-            for key in parsed.sources:
-                defs.where[f"source:{key}"] = Located(path, doc.line_of(("sources", key)))
-        elif isinstance(parsed, MetricsFile):
-            defs.metrics = dict(parsed.metrics)
-            for key in parsed.metrics:
-                defs.where[f"metric:{key}"] = Located(path, doc.line_of(("metrics", key)))
-
-    objective_files = sorted((root / "objectives").glob("*.yaml")) + sorted((root / "objectives").glob("*.yml"))
+    _load_catalogue_files(defs, errors)
+    folder = root / "objectives"
+    objective_files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
     if not objective_files:
-        errors.append(DefsError(root / "objectives", 1, "no objectives/*.yaml file"))
+        errors.append(DefsError(folder, 1, 1, "no objectives/*.yaml file"))
     for path in objective_files:
-        doc = _read(path, errors)
-        if doc is not None:
-            docs.append(doc)
+        if (doc := _read(path, errors)) is not None:
             _load_objectives(defs, doc, errors)
-
-    errors.extend(cross_check(defs, docs))
+    found = cross_check(defs)
+    errors += [e for e in found if not e.warning]
+    defs.warnings = sorted(e for e in found if e.warning)
     if errors:
-        raise DefsErrors(errors)
+        raise DefsErrors(errors + defs.warnings)
     return defs

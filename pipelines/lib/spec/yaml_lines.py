@@ -1,51 +1,73 @@
-"""YAML loading that remembers where every value came from.
+"""YAML loading that remembers where every key and value came from.
 
 pydantic reports an error as a location path (`objectives.0.key_results.1.target`); to print
-`file:line` we keep the composed YAML node tree and walk it along that path.
+`file:line:column` we keep the composed YAML node tree and walk it along that path. Loading uses
+PyYAML's SafeLoader only: no tag can construct a Python object.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Position:
+    line: int  # 1-based
+    column: int  # 1-based
+
+
+def _pos(node: yaml.Node) -> Position:
+    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
+
 
 class LocatedYaml:
-    """A parsed YAML document plus its node tree for mapping error paths to line numbers."""
+    """A parsed YAML document plus its node tree for mapping error paths to positions."""
 
     def __init__(self, path: Path, data: Any, root: yaml.Node | None):
         self.path = path
         self.data = data
         self.root = root
 
-    def line_of(self, loc: tuple[str | int, ...]) -> int:
-        """1-based line of the deepest node reachable along `loc` (the parent when a key is missing)."""
+    def value_pos(self, loc: Loc) -> Position:
+        """Position of the deepest node reachable along `loc` (the parent when a key is missing)."""
         node = self.root
-        line = node.start_mark.line + 1 if node is not None else 1
+        if node is None:
+            return Position(1, 1)
         for part in loc:
             child = _child(node, part)
             if child is None:
                 break
             node = child
-            line = node.start_mark.line + 1
-        return line
+        return _pos(node)
 
-    def key_line(self, loc: tuple[str | int, ...]) -> int:
-        """Line of the key itself for a mapping entry (what an analyst would look for)."""
+    def key_pos(self, loc: Loc) -> Position:
+        """Position of the key itself for a mapping entry (what an analyst looks for), else of the value."""
         if not loc:
-            return self.line_of(loc)
+            return self.value_pos(loc)
         parent = self.root
         for part in loc[:-1]:
             parent = _child(parent, part)
             if parent is None:
-                return self.line_of(loc)
+                return self.value_pos(loc)
         if isinstance(parent, yaml.MappingNode):
             for key, _value in parent.value:
-                if key.value == loc[-1]:
-                    return key.start_mark.line + 1
-        return self.line_of(loc)
+                if isinstance(key, yaml.ScalarNode) and key.value == str(loc[-1]):
+                    return _pos(key)
+        return self.value_pos(loc)
+
+    def has(self, loc: Loc) -> bool:
+        node = self.root
+        for part in loc:
+            node = _child(node, part)
+            if node is None:
+                return False
+        return True
 
 
 def _child(node: yaml.Node | None, part: str | int) -> yaml.Node | None:

@@ -151,7 +151,7 @@ objectives:
       - {id: glob-and-channel, metric: clicks, filters: {campaign: "Tết*", channel: social}, baseline: 0, target: 100}
       - {id: list, metric: clicks, filters: {campaign: [Always on, "Tết 2025 - Sale"]}, baseline: 0, target: 100}
       - {id: exact-bracket, metric: clicks, filters: {campaign: "Tết 2026 - Sale"}, baseline: 0, target: 100}
-      - {id: nothing, metric: clicks, filters: {platform: google_ads}, baseline: 0, target: 100}
+      - {id: nothing, metric: clicks, filters: {campaign: "Black Friday*"}, baseline: 0, target: 100}
 """
     run, krs, _ = score(tmp_path, path, objectives, "2026-01-31")
     assert krs["actual"].to_dict() == pytest.approx(

@@ -1,0 +1,80 @@
+"""sources.yaml: where the numbers come from. Credentials are never written here."""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from pipelines.lib.spec.base import Identifier, MetricName, Strict
+
+Char = Annotated[str, StringConstraints(min_length=1, max_length=1)]
+
+
+class DateColumn(Strict):
+    column: str
+    format: str | None = Field(default=None, description="strftime format, e.g. %d.%m.%Y; ISO dates if omitted")
+
+
+class ColumnRef(Strict):
+    column: str
+
+
+class CountRows(Strict):
+    count: Literal[True]
+
+
+class FileSource(Strict):
+    """A CSV or Parquet export of any platform, read from a glob relative to sources.yaml."""
+
+    type: Literal["file"]
+    path: str
+    platform: Identifier
+    account_id: str
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
+    timezone: str = "UTC"
+    format: Literal["csv", "parquet"] | None = None
+    delimiter: Char | None = None
+    encoding: str = "utf-8-sig"
+    thousands: Char | None = None
+    decimal: Char = "."
+    date: DateColumn
+    campaign_id: str | None = None
+    campaign_name: str | None = None
+    channel: str | ColumnRef = "(not set)"
+    source_medium: ColumnRef | None = None
+    metrics: dict[MetricName, str | ColumnRef | CountRows]
+    drop_duplicates: bool = False
+    allowed_lag_days: int = Field(default=2, ge=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _needs_campaign(self) -> FileSource:
+        if self.campaign_id is None and self.campaign_name is None:
+            raise ValueError("give campaign_id or campaign_name (the column holding the campaign)")
+        if not self.metrics:
+            raise ValueError("map at least one catalogue metric under metrics")
+        return self
+
+    def reported_dimensions(self) -> set[str]:
+        """Filter dimensions whose values this source actually reports (not a constant placeholder)."""
+        dims = {"platform", "account", "campaign", "campaign_id", "source", "channel"}
+        if self.source_medium is not None:
+            dims.add("source_medium")
+        return dims
+
+
+Source = Annotated[FileSource, Field(discriminator="type")]
+
+
+class SourcesFile(Strict):
+    sources: dict[Identifier, Source]
