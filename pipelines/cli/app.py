@@ -75,6 +75,18 @@ def validate(defs: DefsOpt = Path(DEFAULT_DEFS_DIR)) -> None:
     )
 
 
+OutDirOpt = Annotated[Path, typer.Option("--out", help="Folder for the schema files.")]
+
+
+@app.command()
+def schema(folder: OutDirOpt = Path(DEFAULT_DEFS_DIR) / "schema") -> None:
+    """Write the JSON Schema of sources.yaml, metrics.yaml and objectives/*.yaml (for editors)."""
+    from pipelines.lib.spec.schema import write_schemas
+
+    for path in write_schemas(folder):
+        out.print(f"wrote {path}", highlight=False, soft_wrap=True, markup=False)
+
+
 def _run(defs: Path, db: Path, as_of: dt.date) -> None:
     from pipelines.cli.runner import run_pipeline
 

@@ -2,7 +2,7 @@
 
 KR_COLUMNS = """
     as_of DATE NOT NULL, kind VARCHAR NOT NULL, objective_id VARCHAR, kr_id VARCHAR NOT NULL,
-    title VARCHAR, metric VARCHAR NOT NULL, unit VARCHAR, owner VARCHAR, direction VARCHAR,
+    title VARCHAR, metric VARCHAR, unit VARCHAR, owner VARCHAR, direction VARCHAR,
     window_start DATE NOT NULL, window_end DATE NOT NULL,
     numerator DOUBLE, denominator DOUBLE, actual DOUBLE, baseline DOUBLE, target DOUBLE,
     band_low DOUBLE, band_high DOUBLE,

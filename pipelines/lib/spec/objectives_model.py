@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, WithJsonSchema, field_validator, model_validator
 
 from pipelines.lib.spec.base import Identifier, MetricName, Strict, field_error
 
@@ -137,6 +137,38 @@ BaselineValue = Annotated[
     Discriminator(lambda v: "measured" if isinstance(v, dict | MeasuredBaseline) else "number"),
 ]
 
+# What an editor should accept as typed (the validators turn these strings into models).
+TARGET_SCHEMA = WithJsonSchema(
+    {
+        "anyOf": [
+            {"type": "number"},
+            {"type": "string", "pattern": _RELATIVE.pattern, "description": "relative to the baseline: x2, +30%, -15%"},
+            {"type": "null"},
+        ]
+    }
+)
+PERIOD_SCHEMA = WithJsonSchema(
+    {
+        "anyOf": [
+            {
+                "type": "object",
+                "properties": {
+                    "start": {"type": "string", "format": "date"},
+                    "end": {"type": "string", "format": "date"},
+                },
+                "required": ["start", "end"],
+                "additionalProperties": False,
+            },
+            {
+                "type": "string",
+                "pattern": r"^\d{4}-(Q[1-4]|H[12])$",
+                "description": "a quarter (2026-Q1) or half (2026-H1)",
+            },
+            {"type": "null"},
+        ]
+    }
+)
+
 Direction = Literal["increase", "decrease", "stay_above", "stay_below", "milestone"]
 
 
@@ -148,7 +180,7 @@ class KeyResult(Strict):
     window: Window | None = None
     direction: Direction | None = None
     baseline: BaselineValue | None = None
-    target: float | RelativeTarget | None = None
+    target: Annotated[float | RelativeTarget | None, TARGET_SCHEMA] = None
     measure: Literal["share_of_days", "at_end"] = "share_of_days"
     weight: float = Field(default=1.0, gt=0)
     owner: str | None = None
@@ -233,7 +265,7 @@ class Objective(Strict):
     id: Identifier
     title: str
     owner: str | None = None
-    period: Period | None = None
+    period: Annotated[Period | None, PERIOD_SCHEMA] = None
     type: Literal["committed", "aspirational"] = "aspirational"
     parent: Identifier | None = None
     weight: float = Field(default=1.0, gt=0)
