@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.assets.ingest import file_source_asset
+from pipelines.assets.ingest import source_asset
 from pipelines.assets.marts import campaign_daily_asset
 from pipelines.assets.resources import OkrDefsResource, WarehouseResource
 from pipelines.assets.scores import okr_scores
@@ -21,7 +21,7 @@ REFRESH_JOB = "okr_refresh"
 def build_assets(defs_dir: Path) -> list[dg.AssetsDefinition]:
     okr_defs = load_defs(defs_dir)
     sources = sorted(okr_defs.sources)
-    raw = [file_source_asset(name, okr_defs.sources[name].platform) for name in sources]
+    raw = [source_asset(name, okr_defs.sources[name].type, okr_defs.sources[name].platform) for name in sources]
     return [*raw, campaign_daily_asset(sources), okr_scores]
 
 

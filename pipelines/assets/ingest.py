@@ -1,15 +1,28 @@
-"""One raw asset per source in sources.yaml: read, validate, then replace its date window atomically."""
+"""One raw asset per source in sources.yaml: read or pull, validate, then replace its date window atomically."""
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from connectors import SourceDataError, read_file_feed
+from connectors.errors import SourceApiError
+from pipelines.assets.config import AsOfConfig
 from pipelines.assets.metadata import column_schema, markdown
 from pipelines.assets.resources import OkrDefsResource
-from pipelines.lib import storage
+from pipelines.lib import api_sources, storage
 from pipelines.lib.feeds import file_feed
 
 OWNERS = ["team:marketing-analytics"]
+KINDS = {
+    "file": {"duckdb", "csv"},
+    "google_ads": {"duckdb", "googleads"},
+    "meta_ads": {"duckdb", "meta"},
+    "ga4": {"duckdb", "googleanalytics"},
+}
+RETRY = dg.RetryPolicy(max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+
+def source_asset(name: str, kind: str, platform: str) -> dg.AssetsDefinition:
+    return file_source_asset(name, platform) if kind == "file" else api_source_asset(name, kind, platform)
 
 
 def file_source_asset(name: str, platform: str) -> dg.AssetsDefinition:
@@ -18,7 +31,7 @@ def file_source_asset(name: str, platform: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=["raw", name],
         group_name="ingest",
-        kinds={"duckdb", "csv"},
+        kinds=KINDS["file"],
         owners=OWNERS,
         pool="duckdb",
         tags={"platform": platform},
@@ -33,7 +46,7 @@ def file_source_asset(name: str, platform: str) -> dg.AssetsDefinition:
         long = storage.to_long(load.frame, name, list(feed.metrics))
         with duckdb.get_connection() as conn:
             storage.ensure_schema(conn)
-            written = storage.replace_source_window(conn, name, long, load.date_range) if load.date_range else 0
+            written = storage.replace_source_window(conn, "file", name, long, load.date_range) if load.date_range else 0
             schema = column_schema(conn, "raw.file_exports")
         first, last = load.date_range or (None, None)
         context.log.info(
@@ -53,6 +66,58 @@ def file_source_asset(name: str, platform: str) -> dg.AssetsDefinition:
                 "window_start": str(first),
                 "data_through": str(last),
                 "preview": markdown(load.frame.head(20)),
+            }
+        )
+
+    return _raw
+
+
+def api_source_asset(name: str, kind: str, platform: str) -> dg.AssetsDefinition:
+    """The raw asset for a platform API source: what is missing plus the restatement look-back."""
+
+    @dg.asset(
+        key=["raw", name],
+        group_name="ingest",
+        kinds=KINDS[kind],
+        owners=OWNERS,
+        pool="duckdb",
+        retry_policy=RETRY,
+        tags={"platform": platform},
+        description=f"Campaign-day rows pulled from the {platform} API for source '{name}', one row per metric.",
+    )
+    def _raw(context: dg.AssetExecutionContext, config: AsOfConfig, duckdb: DuckDBResource, okr_defs: OkrDefsResource):
+        defs, as_of = okr_defs.load(), config.as_of_date()
+        with duckdb.get_connection() as conn:
+            storage.ensure_schema(conn)
+            window = api_sources.plan_window(conn, defs, name, as_of)
+        if window is None:
+            return dg.MaterializeResult(metadata={"dagster/row_count": 0, "note": "nothing needed up to as-of"})
+        try:
+            pulled = api_sources.pull(defs, name, window, as_of)
+        except SourceApiError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=exc.transient) from None
+        long = storage.to_long(pulled.frame, name, pulled.metrics) if len(pulled.frame) else pulled.frame
+        with duckdb.get_connection() as conn:
+            written = (
+                storage.replace_source_window(
+                    conn, kind, name, long, window, pulled.settled_before, pulled.conversion_definition
+                )
+                if len(pulled.frame)
+                else 0
+            )
+            schema = column_schema(conn, storage.RAW_TABLES[kind])
+        context.log.info(
+            f"{name}: pulled {window[0]}..{window[1]}: {pulled.metadata['rows']} API rows, "
+            f"{written} metric rows written ({pulled.metadata.get('requests')} requests)"
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": written,
+                "dagster/column_schema": schema,
+                "window_start": str(window[0]),
+                "window_end": str(window[1]),
+                "settled_before": str(pulled.settled_before),
+                **{k: (dg.MetadataValue.json(v) if isinstance(v, dict) else v) for k, v in pulled.metadata.items()},
             }
         )
 

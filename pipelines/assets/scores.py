@@ -1,11 +1,10 @@
 """okr/kr_scores, okr/objective_scores and okr/score_history: one scoring pass, one transaction."""
 
-import datetime as dt
-
 import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from pipelines.assets.config import AsOfConfig
 from pipelines.assets.ingest import OWNERS
 from pipelines.assets.metadata import markdown
 from pipelines.assets.resources import OkrDefsResource
@@ -16,15 +15,6 @@ MART = dg.AssetKey(["marts", "campaign_daily"])
 KR_SCORES = dg.AssetKey(["okr", "kr_scores"])
 OBJECTIVE_SCORES = dg.AssetKey(["okr", "objective_scores"])
 SCORE_HISTORY = dg.AssetKey(["okr", "score_history"])
-
-
-class ScoringConfig(dg.Config):
-    """as_of: the last day counted (YYYY-MM-DD); empty means yesterday, the last complete day."""
-
-    as_of: str = ""
-
-    def as_of_date(self) -> dt.date:
-        return dt.date.fromisoformat(self.as_of) if self.as_of else dt.date.today() - dt.timedelta(days=1)
 
 
 def _spec(key: dg.AssetKey, deps: list[dg.AssetKey], description: str) -> dg.AssetSpec:
@@ -46,7 +36,7 @@ def _spec(key: dg.AssetKey, deps: list[dg.AssetKey], description: str) -> dg.Ass
 )
 def okr_scores(
     context: dg.AssetExecutionContext,
-    config: ScoringConfig,
+    config: AsOfConfig,
     duckdb: DuckDBResource,
     okr_defs: OkrDefsResource,
 ):

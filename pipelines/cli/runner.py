@@ -19,6 +19,16 @@ class RunOutcome:
     materialized: dict[str, dict] = field(default_factory=dict)
 
 
+def as_of_config(assets: list[dg.AssetsDefinition], as_of: dt.date) -> dict:
+    """The as-of date for every step that takes it (API pulls and scoring)."""
+
+    def takes_as_of(asset: dg.AssetsDefinition) -> bool:
+        fields = getattr(asset.op.config_schema.config_type, "fields", None) or {}
+        return "as_of" in fields
+
+    return {a.op.name: {"config": {"as_of": as_of.isoformat()}} for a in assets if takes_as_of(a)}
+
+
 def _instance() -> dg.DagsterInstance:
     """The persistent instance when DAGSTER_HOME is set (runs then show in the UI), else an ephemeral one."""
     return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
@@ -33,7 +43,7 @@ def run_pipeline(defs_dir: Path, db_path: Path, as_of: dt.date, log_level: str =
             assets,
             resources=build_resources(defs_dir.resolve(), db_path.resolve()),
             run_config=dg.RunConfig(
-                ops={"okr_scores": {"config": {"as_of": as_of.isoformat()}}},
+                ops=as_of_config(assets, as_of),
                 loggers={"console": {"config": {"log_level": log_level}}},
             ),
             instance=instance,

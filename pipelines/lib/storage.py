@@ -19,22 +19,33 @@ DDL = [
     "CREATE SCHEMA IF NOT EXISTS raw",
     "CREATE SCHEMA IF NOT EXISTS marts",
     "CREATE SCHEMA IF NOT EXISTS okr",
-    """CREATE TABLE IF NOT EXISTS raw.file_exports (
-        source VARCHAR NOT NULL, platform VARCHAR NOT NULL, account_id VARCHAR NOT NULL,
-        campaign_id VARCHAR NOT NULL, campaign_name VARCHAR, channel VARCHAR NOT NULL,
-        source_medium VARCHAR NOT NULL DEFAULT '(not set)',
-        report_date DATE NOT NULL, currency_code VARCHAR, account_timezone VARCHAR NOT NULL,
-        metric VARCHAR NOT NULL, value DECIMAL(38, 6), source_rows INTEGER NOT NULL,
-        extracted_at TIMESTAMP NOT NULL,
-        PRIMARY KEY (source, platform, account_id, campaign_id, channel, source_medium, report_date, metric))""",
     """CREATE TABLE IF NOT EXISTS marts.campaign_daily_metrics (
         source VARCHAR NOT NULL, platform VARCHAR NOT NULL, account_id VARCHAR NOT NULL,
         campaign_id VARCHAR NOT NULL, campaign_name VARCHAR, channel VARCHAR NOT NULL,
         source_medium VARCHAR NOT NULL DEFAULT '(not set)',
         report_date DATE NOT NULL, currency_code VARCHAR, account_timezone VARCHAR NOT NULL,
         metric VARCHAR NOT NULL, value DECIMAL(38, 6), extracted_at TIMESTAMP NOT NULL,
+        is_settled BOOLEAN NOT NULL DEFAULT true, conversion_definition VARCHAR,
         PRIMARY KEY (source, platform, account_id, campaign_id, channel, source_medium, report_date, metric))""",
 ]
+
+# One raw table per kind of source (project-owned names; a source's name from sources.yaml is a column,
+# never an identifier). Every raw table has the same long layout.
+RAW_TABLES = {
+    "file": "raw.file_exports",
+    "ga4": "raw.ga4_reports",
+    "google_ads": "raw.google_ads_campaign_daily",
+    "meta_ads": "raw.meta_ads_insights",
+}
+RAW_COLUMNS = """
+        source VARCHAR NOT NULL, platform VARCHAR NOT NULL, account_id VARCHAR NOT NULL,
+        campaign_id VARCHAR NOT NULL, campaign_name VARCHAR, channel VARCHAR NOT NULL,
+        source_medium VARCHAR NOT NULL DEFAULT '(not set)',
+        report_date DATE NOT NULL, currency_code VARCHAR, account_timezone VARCHAR NOT NULL,
+        metric VARCHAR NOT NULL, value DECIMAL(38, 6), source_rows INTEGER NOT NULL,
+        extracted_at TIMESTAMP NOT NULL, is_settled BOOLEAN NOT NULL DEFAULT true, conversion_definition VARCHAR,
+        PRIMARY KEY (source, platform, account_id, campaign_id, channel, source_medium, report_date, metric)"""
+DDL += [f"CREATE TABLE IF NOT EXISTS {table} ({RAW_COLUMNS})" for table in RAW_TABLES.values()]
 
 # Standard measures exposed as columns of the wide view; money ones in integer micros.
 MONEY_COLUMNS = {
@@ -99,37 +110,56 @@ def to_long(frame: pd.DataFrame, source: str, metrics: list[str]) -> pd.DataFram
 
 
 def replace_source_window(
-    conn: duckdb.DuckDBPyConnection, source: str, long: pd.DataFrame, window: tuple[dt.date, dt.date]
+    conn: duckdb.DuckDBPyConnection,
+    kind: str,
+    source: str,
+    long: pd.DataFrame,
+    window: tuple[dt.date, dt.date],
+    settled_before: dt.date | None = None,
+    conversion_definition: str | None = None,
 ) -> int:
-    """Delete the source's rows in the window, insert the new ones: one transaction, so reruns change nothing."""
+    """Delete the source's rows in the window, insert the new ones: one transaction, so reruns change nothing.
+
+    Rows on or after `settled_before` are marked unsettled: the platform may still restate them.
+    """
+    table = RAW_TABLES[kind]
     extracted_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     conn.register("incoming_rows", long)
     try:
         with transaction(conn):
             conn.execute(
-                "DELETE FROM raw.file_exports WHERE source = ? AND report_date BETWEEN ? AND ?",
+                f"DELETE FROM {table} WHERE source = ? AND report_date BETWEEN ? AND ?",  # noqa: S608
                 [source, window[0], window[1]],
             )
             conn.execute(
-                "INSERT INTO raw.file_exports SELECT source, platform, account_id, campaign_id, campaign_name, "
+                f"INSERT INTO {table} SELECT source, platform, account_id, campaign_id, campaign_name, "  # noqa: S608
                 "channel, source_medium, CAST(report_date AS DATE), currency_code, account_timezone, metric, "
-                "CAST(value AS DECIMAL(38, 6)), source_rows, ? FROM incoming_rows",
-                [extracted_at],
+                "CAST(value AS DECIMAL(38, 6)), source_rows, ?, "
+                "coalesce(CAST(report_date AS DATE) < CAST(? AS DATE), true), ? FROM incoming_rows",
+                [extracted_at, settled_before, conversion_definition],
             )
     finally:
         conn.unregister("incoming_rows")
     return len(long)
 
 
+def last_loaded(conn: duckdb.DuckDBPyConnection, kind: str, source: str) -> dt.date | None:
+    """The latest day already stored for a source (None before its first run)."""
+    table = RAW_TABLES[kind]
+    return conn.execute(f"SELECT max(report_date) FROM {table} WHERE source = ?", [source]).fetchone()[0]  # noqa: S608
+
+
 def rebuild_mart(conn: duckdb.DuckDBPyConnection, sources: list[str]) -> int:
     """Rebuild the mart from the raw layer for the configured sources only, atomically."""
+    union = " UNION ALL ".join(
+        "SELECT source, platform, account_id, campaign_id, campaign_name, channel, source_medium, report_date, "  # noqa: S608
+        f"currency_code, account_timezone, metric, value, extracted_at, is_settled, conversion_definition FROM {t}"
+        for t in RAW_TABLES.values()
+    )
     with transaction(conn):
         conn.execute("DELETE FROM marts.campaign_daily_metrics")
         conn.execute(
-            "INSERT INTO marts.campaign_daily_metrics SELECT source, platform, account_id, campaign_id, "
-            "campaign_name, channel, source_medium, report_date, currency_code, account_timezone, metric, value, "
-            "extracted_at "
-            "FROM raw.file_exports WHERE list_contains(?, source)",
+            f"INSERT INTO marts.campaign_daily_metrics SELECT * FROM ({union}) WHERE list_contains(?, source)",  # noqa: S608
             [sources],
         )
     return conn.execute("SELECT count(*) FROM marts.campaign_daily_metrics").fetchone()[0]

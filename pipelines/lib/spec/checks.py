@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING
 
 from pipelines.lib.spec.errors import DefsError
 from pipelines.lib.spec.expressions import ExpressionError, parse_expression
-from pipelines.lib.spec.models import BaseMetric, ExpressionMetric, KeyResult, Objective, RatioMetric, RelativeTarget
+from pipelines.lib.spec.models import (
+    BaseMetric,
+    ExpressionMetric,
+    FileSource,
+    KeyResult,
+    Objective,
+    RatioMetric,
+    RelativeTarget,
+)
 
 if TYPE_CHECKING:
     from pipelines.lib.spec.loader import OkrDefs
@@ -61,6 +69,8 @@ def _check_sources(defs: OkrDefs) -> list[DefsError]:
     base = sorted(n for n, m in defs.metrics.items() if isinstance(m, BaseMetric))
     stored = {(m.column or n) for n, m in defs.metrics.items() if isinstance(m, BaseMetric)}
     for key, source in defs.sources.items():
+        if not isinstance(source, FileSource):
+            continue  # API sources deliver a fixed set of measures; KRs name the ones they use
         anchor = defs.where[f"source:{key}"]
         for metric in source.metrics:
             found = defs.metrics.get(metric)
@@ -115,7 +125,7 @@ def _check_filters(defs: OkrDefs, anchor, metric: str, filters) -> list[DefsErro
         known = {
             "platform": {s.platform for s in providers.values()},
             "source": set(providers),
-            "account": {s.account_id for s in providers.values()},
+            "account": set().union(*(s.accounts() for s in providers.values())),
         }.get(dim)
         for value in values:
             if known is not None and not any(c in value for c in "*?[") and value not in known:

@@ -67,7 +67,17 @@ Metric = Annotated[
     | Annotated[ExpressionMetric, Tag("expression_metric")],
     Discriminator(_metric_kind),
 ]
-UNION_TAGS = {"base_metric", "ratio_metric", "expression_metric", "number", "measured", "file"}
+UNION_TAGS = {
+    "base_metric",
+    "ratio_metric",
+    "expression_metric",
+    "number",
+    "measured",
+    "file",
+    "google_ads",
+    "meta_ads",
+    "ga4",
+}
 
 
 class MetricsFile(Strict):

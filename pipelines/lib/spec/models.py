@@ -27,9 +27,20 @@ from pipelines.lib.spec.objectives_model import (
     RelativeTarget,
     Window,
 )
-from pipelines.lib.spec.sources_model import ColumnRef, CountRows, DateColumn, FileSource, Source, SourcesFile
+from pipelines.lib.spec.sources_model import (
+    DEFAULT_LOOKBACK,
+    ColumnRef,
+    CountRows,
+    DateColumn,
+    FileSource,
+    GoogleAdsSource,
+    MetaAdsSource,
+    Source,
+    SourcesFile,
+)
 
 __all__ = [
+    "DEFAULT_LOOKBACK",
     "FILTER_DIMENSIONS",
     "UNION_TAGS",
     "Band",
@@ -40,10 +51,12 @@ __all__ = [
     "ExpressionMetric",
     "FileSource",
     "Filters",
+    "GoogleAdsSource",
     "Identifier",
     "KeyResult",
     "Kpi",
     "MeasuredBaseline",
+    "MetaAdsSource",
     "Metric",
     "MetricName",
     "MetricsFile",

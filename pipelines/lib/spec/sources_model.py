@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from typing import Annotated, Literal
 
@@ -65,6 +66,9 @@ class FileSource(Strict):
             raise ValueError("map at least one catalogue metric under metrics")
         return self
 
+    def accounts(self) -> set[str]:
+        return {self.account_id}
+
     def reported_dimensions(self) -> set[str]:
         """Filter dimensions whose values this source actually reports (not a constant placeholder)."""
         dims = {"platform", "account", "campaign", "campaign_id", "source", "channel"}
@@ -73,7 +77,64 @@ class FileSource(Strict):
         return dims
 
 
-Source = Annotated[FileSource, Field(discriminator="type")]
+class ApiSource(Strict):
+    """What every platform API source shares: how far back the first run starts and how much is re-pulled."""
+
+    start_date: dt.date | None = None
+    lookback_days: int | None = Field(default=None, ge=1, le=400)
+    allowed_lag_days: int = Field(default=2, ge=0)
+    endpoint: str | None = None
+    channel: str | None = None
+
+    def reported_dimensions(self) -> set[str]:
+        return {"platform", "account", "campaign", "campaign_id", "source", "channel"}
+
+
+class GoogleAdsSource(ApiSource):
+    """Google Ads accounts read with GAQL; credentials from google-ads.yaml or GOOGLE_ADS_* (never here)."""
+
+    type: Literal["google_ads"]
+    customer_ids: list[str] = Field(min_length=1)
+    login_customer_id: str | None = None
+
+    @property
+    def platform(self) -> str:
+        return "google_ads"
+
+    @property
+    def metrics(self) -> dict[str, str]:
+        return {m: m for m in ADS_METRICS}
+
+    def accounts(self) -> set[str]:
+        return {c.replace("-", "") for c in self.customer_ids}
+
+
+class MetaAdsSource(ApiSource):
+    """Meta ad accounts read from the Insights API; the access token comes from META_ACCESS_TOKEN (never here)."""
+
+    type: Literal["meta_ads"]
+    account_ids: list[str] = Field(min_length=1)
+    conversion_action_type: str = "offsite_conversion.fb_pixel_purchase"
+    attribution_windows: list[str] = Field(default_factory=lambda: ["7d_click", "1d_view"])
+    clicks_field: Literal["inline_link_clicks", "clicks"] = "inline_link_clicks"
+    api_version: str | None = None
+
+    @property
+    def platform(self) -> str:
+        return "meta_ads"
+
+    @property
+    def metrics(self) -> dict[str, str]:
+        return {m: m for m in ADS_METRICS}
+
+    def accounts(self) -> set[str]:
+        return {a.removeprefix("act_") for a in self.account_ids}
+
+
+ADS_METRICS = ("spend", "impressions", "clicks", "conversions", "conversions_value")
+DEFAULT_LOOKBACK = {"google_ads": 30, "meta_ads": 28, "ga4": 7}
+
+Source = Annotated[FileSource | GoogleAdsSource | MetaAdsSource, Field(discriminator="type")]
 
 
 class SourcesFile(Strict):

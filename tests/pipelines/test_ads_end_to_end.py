@@ -1,0 +1,153 @@
+"""Google Ads (gRPC fake) + Meta (Graph fake) through `okr run`: one objective with cross-platform CPA and ROAS.
+
+The real google-ads library and our Graph client talk to fakes on 127.0.0.1; credentials come the way
+they do in production (GOOGLE_ADS_* with a service-account key, META_ACCESS_TOKEN), never from okr_defs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from pipelines.cli.runner import run_pipeline
+from pipelines.cli.scores_view import read_scores
+from pipelines.lib import db
+from tests.conftest import write_defs
+from tests.connectors.test_google_ads import row
+from tests.connectors.test_meta_ads import insight, purchase
+from tests.fakes.google_ads_server import (
+    FakeGoogleAds,
+    FakeTokenEndpoint,
+    serve_google_ads,
+    serve_oauth_token,
+    service_account_key,
+    trust_test_certificate,
+)
+from tests.fakes.meta_server import FakeAdAccount, FakeGraph, serve_graph
+
+trust_test_certificate()  # gRPC reads its trusted roots once per process
+
+CUSTOMER, ACCOUNT, TOKEN = "5550001234", "1029384756", "EAAB-e2e-token-secret"
+DAYS = [dt.date(2026, 1, 1) + dt.timedelta(days=i) for i in range(10)]
+METRICS = """
+metrics:
+  spend: {agg: sum, unit: currency}
+  impressions: {agg: sum}
+  clicks: {agg: sum}
+  conversions: {agg: sum}
+  conversions_value: {agg: sum, unit: currency}
+  cpa: {ratio: [spend, conversions], unit: currency}
+  roas: {ratio: [conversions_value, spend], unit: ratio}
+"""
+OBJECTIVES = """
+objectives:
+  - id: paid-tet
+    title: Profitable paid media for Tết
+    period: {start: 2026-01-01, end: 2026-01-31}
+    key_results:
+      - {id: cpa, metric: cpa, baseline: 250000, target: 200000}
+      - {id: roas, metric: roas, baseline: 4.0, target: 6.0}
+      - {id: meta-only-cpa, metric: cpa, filters: {platform: meta_ads}, baseline: 300000, target: 200000}
+"""
+
+
+@pytest.fixture
+def platforms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    for name in [n for n in __import__("os").environ if n.startswith("GOOGLE_ADS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    ads = FakeGoogleAds()
+    ads.rows[CUSTOMER] = [
+        row(
+            d.isoformat(),
+            111,
+            1_000_000 * 1_000_000,
+            clicks=200,
+            impressions=10_000,
+            conversions=5.0,
+            value=6_000_000.0,
+            currency="VND",
+            tz="Asia/Ho_Chi_Minh",
+            name="PMax - Tết 2026",
+        )
+        for d in DAYS
+    ]
+    graph = FakeGraph(token=TOKEN, accounts={ACCOUNT: FakeAdAccount("Asia/Ho_Chi_Minh", "VND")})
+    graph.accounts[ACCOUNT].rows = [
+        insight(
+            d.isoformat(),
+            "120208847316550042",
+            spend="500000.50",
+            impressions="20000",
+            link_clicks="300",
+            actions=[purchase("2", click="2")],
+            values=[purchase("2500000", click="2500000")],
+            currency="VND",
+            name="Tết 2026 - Lì xì Sale",
+        )
+        for d in DAYS
+    ]
+    with serve_google_ads(ads) as endpoint, serve_graph(graph), serve_oauth_token(FakeTokenEndpoint()) as token_uri:
+        ads.endpoint = endpoint
+        key = tmp_path / "sa.json"
+        key.write_text(json.dumps(service_account_key(token_uri)))
+        monkeypatch.setenv("GOOGLE_ADS_DEVELOPER_TOKEN", "dev-token-e2e")
+        monkeypatch.setenv("GOOGLE_ADS_JSON_KEY_FILE_PATH", str(key))
+        monkeypatch.setenv("GOOGLE_ADS_USE_PROTO_PLUS", "true")
+        monkeypatch.setenv("META_ACCESS_TOKEN", TOKEN)
+        sources = f"""
+sources:
+  google_ads:
+    type: google_ads
+    customer_ids: ["555-000-1234"]
+    endpoint: "{endpoint}"
+  meta_ads:
+    type: meta_ads
+    account_ids: [act_{ACCOUNT}]
+    endpoint: "{graph.base_url}"
+"""
+        defs = write_defs(
+            tmp_path / "okr_defs",
+            {"sources.yaml": sources, "metrics.yaml": METRICS, "objectives/paid.yaml": OBJECTIVES},
+        )
+        yield defs, ads, graph
+
+
+def kr_values(database: Path) -> dict[str, dict]:
+    data = read_scores(database)
+    return {kr["id"]: kr for kr in data["objectives"][0]["key_results"]}
+
+
+def test_cross_platform_cpa_and_roas_then_a_restated_day(tmp_path: Path, platforms) -> None:
+    defs, ads, graph = platforms
+    database = tmp_path / "okr.duckdb"
+    outcome = run_pipeline(defs, database, dt.date(2026, 1, 10))
+    assert outcome.success, outcome.failures
+    spend = 10 * 1_000_000 + 10 * 500_000.50
+    krs = kr_values(database)
+    assert krs["cpa"]["actual"] == pytest.approx(spend / (10 * 5 + 10 * 2), rel=1e-12)
+    assert krs["roas"]["actual"] == pytest.approx((10 * 6_000_000 + 10 * 2_500_000) / spend, rel=1e-12)
+    assert krs["meta-only-cpa"]["actual"] == pytest.approx(10 * 500_000.50 / 20, rel=1e-12)
+    assert krs["cpa"]["currency_code"] == "VND" and krs["cpa"]["data_through"] == "2026-01-10"
+    google_requests = ads.requests
+    assert len(google_requests) == 1 and "'2026-01-01' AND '2026-01-10'" in google_requests[0].query
+    assert "access_token" not in json.dumps([r.params for r in graph.received])  # the token rides in a header
+
+    # Meta restates 9 January (2 → 6 purchases); the next run re-pulls its look-back and the score moves.
+    restated = graph.accounts[ACCOUNT].rows[8]
+    restated["actions"] = [purchase("6", click="6")]
+    outcome = run_pipeline(defs, database, dt.date(2026, 1, 10))
+    assert outcome.success, outcome.failures
+    krs = kr_values(database)
+    assert krs["cpa"]["actual"] == pytest.approx(spend / (10 * 5 + 9 * 2 + 6), rel=1e-12)
+    with db.connect(database, read_only=True) as conn:
+        history = conn.execute("SELECT kr_id, count(*) FROM okr.score_history GROUP BY kr_id ORDER BY kr_id").fetchall()
+        raw = conn.execute(
+            "SELECT count(*), count(DISTINCT conversion_definition), bool_and(NOT is_settled) "
+            "FROM raw.meta_ads_insights"
+        ).fetchone()
+    assert history == [("cpa", 2), ("meta-only-cpa", 2), ("roas", 2)]
+    assert raw == (10 * 5, 1, True)  # 10 days × 5 metrics, one conversion definition, all inside the look-back
