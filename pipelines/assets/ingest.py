@@ -4,7 +4,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from connectors import SourceDataError, read_file_feed
-from connectors.errors import SourceApiError
+from connectors.errors import Ga4Error, SourceApiError
 from pipelines.assets.config import AsOfConfig
 from pipelines.assets.metadata import column_schema, markdown
 from pipelines.assets.resources import OkrDefsResource
@@ -18,7 +18,9 @@ KINDS = {
     "meta_ads": {"duckdb", "meta"},
     "ga4": {"duckdb", "googleanalytics"},
 }
-RETRY = dg.RetryPolicy(max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+# Step retries for faults the connectors' own backoff could not outlast (a platform outage); errors that a
+# retry cannot fix raise dg.Failure(allow_retries=False) and fail at once.
+RETRY = dg.RetryPolicy(max_retries=2, delay=60, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
 def source_asset(name: str, kind: str, platform: str) -> dg.AssetsDefinition:
@@ -96,6 +98,8 @@ def api_source_asset(name: str, kind: str, platform: str) -> dg.AssetsDefinition
             pulled = api_sources.pull(defs, name, window, as_of)
         except SourceApiError as exc:
             raise dg.Failure(description=str(exc), allow_retries=exc.transient) from None
+        except (Ga4Error, ValueError) as exc:  # configuration, permission or field errors: a retry cannot help
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
         long = storage.to_long(pulled.frame, name, pulled.metrics) if len(pulled.frame) else pulled.frame
         with duckdb.get_connection() as conn:
             written = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,10 +11,8 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from pipelines.lib import db
+from pipelines.lib.paths import DEFAULT_DB_PATH, DEFAULT_DEFS_DIR, db_path_from_env, defs_dir_from_env  # noqa: F401
 from pipelines.lib.spec import OkrDefs, load_defs
-
-DEFAULT_DEFS_DIR = "okr_defs"
-DEFAULT_DB_PATH = "data/okr.duckdb"
 
 
 class OkrDefsResource(dg.ConfigurableResource):
@@ -25,16 +22,6 @@ class OkrDefsResource(dg.ConfigurableResource):
 
     def load(self) -> OkrDefs:
         return load_defs(Path(self.path))
-
-
-def defs_dir_from_env() -> Path:
-    """OKR_DEFS_DIR, else ./okr_defs. Called when the code location loads, never at import."""
-    return Path(os.environ.get("OKR_DEFS_DIR") or DEFAULT_DEFS_DIR)
-
-
-def db_path_from_env() -> Path:
-    """DUCKDB_PATH, else ./data/okr.duckdb."""
-    return Path(os.environ.get("DUCKDB_PATH") or DEFAULT_DB_PATH)
 
 
 class WarehouseResource(DuckDBResource):

@@ -12,9 +12,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from pipelines.assets.resources import DEFAULT_DEFS_DIR, db_path_from_env
 from pipelines.cli import render
 from pipelines.cli.scores_view import NoScores, read_scores
+from pipelines.lib.paths import DEFAULT_DEFS_DIR, db_path_from_env
 from pipelines.lib.spec import DefsErrors, load_defs
 from pipelines.lib.spec.checks import lint_warnings
 
@@ -142,6 +142,11 @@ def demo(defs: DefsOpt = Path(DEFAULT_DEFS_DIR), db: DbOpt = None) -> None:
     _run(defs, db, as_of)
     render.print_table(read_scores(db), out)
     out.print(f"Database: {db.resolve()}", highlight=False, soft_wrap=True)
+
+
+from pipelines.cli.diff_cmd import diff  # noqa: E402 (registered after the core commands)
+
+app.command(name="diff")(diff)
 
 
 def main() -> None:

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
+from connectors.ga4 import Ga4Config, Ga4Dimensions, fetch_daily
 from connectors.google_ads import GoogleAdsConfig, read_google_ads
 from connectors.meta_ads import MetaAdsConfig, read_meta_ads
 from connectors.windows import pull_window
 from pipelines.lib import storage
 from pipelines.lib.scoring.specs import build_specs
 from pipelines.lib.spec import OkrDefs
-from pipelines.lib.spec.models import DEFAULT_LOOKBACK, GoogleAdsSource, MetaAdsSource
+from pipelines.lib.spec.models import DEFAULT_LOOKBACK, Ga4Source, GoogleAdsSource, MetaAdsSource
 
 ADS_METRICS = ["spend", "impressions", "clicks", "conversions", "conversions_value"]
 
@@ -54,38 +55,65 @@ def plan_window(conn: duckdb.DuckDBPyConnection, defs: OkrDefs, name: str, as_of
     return (window.start, window.end)
 
 
-def pull(defs: OkrDefs, name: str, window: tuple[dt.date, dt.date], as_of: dt.date) -> ApiPull:
-    """Call the platform (outside any database transaction: the network must not hold the DuckDB lock)."""
+def _ga4_config(name: str, src: Ga4Source, lookback_days: int) -> Ga4Config:
+    dims = {
+        "date": "date",
+        "campaign_id": "campaign_id",
+        "campaign_name": "campaign_name",
+        "channel": "channel",
+        "source_medium": "source_medium",
+    }
+    overrides = {dims[k]: v for k, v in src.dimensions.items()}
+    extra = {"endpoint": src.endpoint} if src.endpoint else {}
+    return Ga4Config(
+        name,
+        src.property_id,
+        dict(src.metrics),
+        dimensions=Ga4Dimensions(**overrides),
+        lookback_days=lookback_days,
+        credentials=src.credentials,
+        **extra,
+    )
+
+
+def connector_config(defs: OkrDefs, name: str) -> GoogleAdsConfig | MetaAdsConfig | Ga4Config:
+    """The connector's own configuration for an API source (raises its configuration error)."""
     src = defs.sources[name]
-    settled_before = as_of - dt.timedelta(days=lookback(defs, name) - 1)
+    days = lookback(defs, name)
     if isinstance(src, GoogleAdsSource):
-        config = GoogleAdsConfig(
-            name,
-            tuple(src.customer_ids),
-            src.login_customer_id,
-            lookback(defs, name),
-            src.endpoint,
-            src.channel or "Paid Search",
+        return GoogleAdsConfig(
+            name, tuple(src.customer_ids), src.login_customer_id, days, src.endpoint, src.channel or "Paid Search"
         )
-        load = read_google_ads(config, *window)
-        meta = {"requests": load.requests, "stream_batches": load.batches, "retries": load.retries}
-    elif isinstance(src, MetaAdsSource):
+    if isinstance(src, MetaAdsSource):
         extra = {"base_url": src.endpoint} if src.endpoint else {}
         extra |= {"api_version": src.api_version} if src.api_version else {}
-        config = MetaAdsConfig(
+        return MetaAdsConfig(
             name,
             tuple(src.account_ids),
             src.conversion_action_type,
             tuple(src.attribution_windows),
             src.clicks_field,
-            lookback(defs, name),
+            days,
             channel=src.channel or "Paid Social",
             **extra,
         )
+    if isinstance(src, Ga4Source):
+        return _ga4_config(name, src, days)
+    raise TypeError(f"source {name!r} of type {src.type!r} is not an API source")
+
+
+def pull(defs: OkrDefs, name: str, window: tuple[dt.date, dt.date], as_of: dt.date) -> ApiPull:
+    """Call the platform (outside any database transaction: the network must not hold the DuckDB lock)."""
+    settled_before = as_of - dt.timedelta(days=lookback(defs, name) - 1)
+    config = connector_config(defs, name)
+    if isinstance(config, Ga4Config):
+        return _pull_ga4(config, window, settled_before)
+    if isinstance(config, GoogleAdsConfig):
+        load = read_google_ads(config, *window)
+        meta = {"requests": load.requests, "stream_batches": load.batches, "retries": load.retries}
+    else:
         load = read_meta_ads(config, *window)
         meta = {"requests": load.requests, "pages": load.pages, "retries": load.retries, "async_jobs": load.async_jobs}
-    else:
-        raise TypeError(f"source {name!r} of type {src.type!r} is not an API source")
     meta |= {
         "rows": load.rows,
         "currencies": load.currencies,
@@ -94,3 +122,24 @@ def pull(defs: OkrDefs, name: str, window: tuple[dt.date, dt.date], as_of: dt.da
     }
     metrics = [m for m in ADS_METRICS if m in load.frame.columns]
     return ApiPull(load.frame, window, metrics, settled_before, load.conversion_definition, meta)
+
+
+def _pull_ga4(config: Ga4Config, window: tuple[dt.date, dt.date], settled_before: dt.date) -> ApiPull:
+    load = fetch_daily(config, *window)
+    meta = {
+        "rows": load.rows,
+        "requests": load.requests,
+        "reports": load.reports,
+        "retries": load.retries,
+        "tokens_consumed": load.tokens_consumed,
+        "tokens_remaining_hour": load.tokens_remaining_hour,
+        "tokens_remaining_day": load.tokens_remaining_day,
+        "sampled": load.sampled,
+        "sampling_ratio": load.sampling_ratio,
+        "thresholded": load.thresholded,
+        "data_loss_from_other_row": load.data_loss_from_other_row,
+        "currencies": {load.property_id: load.currency_code},
+        "time_zones": {load.property_id: load.time_zone},
+    }
+    metrics = [m for m in config.metrics if m in load.frame.columns]
+    return ApiPull(load.frame, window, metrics, settled_before, "ga4:" + ",".join(config.metrics.values()), meta)

@@ -1,7 +1,9 @@
-"""Google Ads (gRPC fake) + Meta (Graph fake) through `okr run`: one objective with cross-platform CPA and ROAS.
+"""GA4 (REST fake) + Google Ads (gRPC fake) + Meta (Graph fake) through `okr run`: one objective with
+cross-platform CPA and ROAS, and a blended ROAS of GA4 revenue over ad spend.
 
-The real google-ads library and our Graph client talk to fakes on 127.0.0.1; credentials come the way
-they do in production (GOOGLE_ADS_* with a service-account key, META_ACCESS_TOKEN), never from okr_defs.
+The real google-analytics-data and google-ads libraries and our Graph client talk to fakes on 127.0.0.1;
+credentials come the way they do in production (GOOGLE_ADS_* with a service-account key, META_ACCESS_TOKEN),
+never from okr_defs.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from pipelines.cli.runner import run_pipeline
@@ -26,6 +29,7 @@ from tests.fakes.google_ads_server import (
     service_account_key,
     trust_test_certificate,
 )
+from tests.fakes.ga4_server import FakeGa4Server, FakeProperty
 from tests.fakes.meta_server import FakeAdAccount, FakeGraph, serve_graph
 
 trust_test_certificate()  # gRPC reads its trusted roots once per process
@@ -41,6 +45,9 @@ metrics:
   conversions_value: {agg: sum, unit: currency}
   cpa: {ratio: [spend, conversions], unit: currency}
   roas: {ratio: [conversions_value, spend], unit: ratio}
+  revenue: {agg: sum, unit: currency}
+  sessions: {agg: sum}
+  blended_roas: {ratio: [revenue, spend], unit: ratio}
 """
 OBJECTIVES = """
 objectives:
@@ -51,7 +58,21 @@ objectives:
       - {id: cpa, metric: cpa, baseline: 250000, target: 200000}
       - {id: roas, metric: roas, baseline: 4.0, target: 6.0}
       - {id: meta-only-cpa, metric: cpa, filters: {platform: meta_ads}, baseline: 300000, target: 200000}
+      - {id: blended-roas, metric: blended_roas, baseline: 3.0, target: 5.0}
+      - {id: unattributed-sessions, metric: sessions, filters: {campaign_id: "(not set)"}, baseline: 0, target: 1000}
 """
+GA4_COLUMNS = ["date", "sessionCampaignId", "sessionCampaignName", "sessionDefaultChannelGroup",
+               "sessionSourceMedium", "sessions", "keyEvents", "purchaseRevenue"]
+
+
+def ga4_rows() -> pd.DataFrame:
+    rows = []
+    for d in DAYS:
+        day = d.strftime("%Y%m%d")
+        rows += [(day, "111", "PMax - Tết 2026", "Paid Search", "google / cpc", 300, 4.0, 5_000_000.0),
+                 (day, "(not set)", "(not set)", "Direct", "(direct) / (none)", 50, 1.0, 800_000.0),
+                 (day, "(not set)", "(not set)", "Organic Search", "google / organic", 30, 0.0, 0.0)]
+    return pd.DataFrame(rows, columns=GA4_COLUMNS)
 
 
 @pytest.fixture
@@ -90,7 +111,9 @@ def platforms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         )
         for d in DAYS
     ]
-    with serve_google_ads(ads) as endpoint, serve_graph(graph), serve_oauth_token(FakeTokenEndpoint()) as token_uri:
+    ga4 = FakeGa4Server(properties={"412345678": FakeProperty(ga4_rows(), "VND", "Asia/Ho_Chi_Minh")})
+    with (serve_google_ads(ads) as endpoint, serve_graph(graph), serve_oauth_token(FakeTokenEndpoint()) as token_uri,
+          ga4):
         ads.endpoint = endpoint
         key = tmp_path / "sa.json"
         key.write_text(json.dumps(service_account_key(token_uri)))
@@ -108,12 +131,18 @@ sources:
     type: meta_ads
     account_ids: [act_{ACCOUNT}]
     endpoint: "{graph.base_url}"
+  ga4_web:
+    type: ga4
+    property_id: "412345678"
+    metrics: {{sessions: sessions, revenue: purchaseRevenue}}
+    endpoint: "{ga4.endpoint}"
+    credentials: anonymous
 """
         defs = write_defs(
             tmp_path / "okr_defs",
             {"sources.yaml": sources, "metrics.yaml": METRICS, "objectives/paid.yaml": OBJECTIVES},
         )
-        yield defs, ads, graph
+        yield defs, ads, graph, ga4
 
 
 def kr_values(database: Path) -> dict[str, dict]:
@@ -122,7 +151,7 @@ def kr_values(database: Path) -> dict[str, dict]:
 
 
 def test_cross_platform_cpa_and_roas_then_a_restated_day(tmp_path: Path, platforms) -> None:
-    defs, ads, graph = platforms
+    defs, ads, graph, ga4 = platforms
     database = tmp_path / "okr.duckdb"
     outcome = run_pipeline(defs, database, dt.date(2026, 1, 10))
     assert outcome.success, outcome.failures
@@ -135,6 +164,11 @@ def test_cross_platform_cpa_and_roas_then_a_restated_day(tmp_path: Path, platfor
     google_requests = ads.requests
     assert len(google_requests) == 1 and "'2026-01-01' AND '2026-01-10'" in google_requests[0].query
     assert "access_token" not in json.dumps([r.params for r in graph.received])  # the token rides in a header
+    assert krs["blended-roas"]["actual"] == pytest.approx(10 * 5_800_000 / spend, rel=1e-12)
+    assert krs["unattributed-sessions"]["actual"] == 10 * (50 + 30)  # (not set) kept apart by channel, not lost
+    ga4_bodies = [r.body for r in ga4.received]
+    assert ga4_bodies and ga4_bodies[0]["dateRanges"] == [{"startDate": "2026-01-01", "endDate": "2026-01-10"}]
+    assert ga4.problems == []
 
     # Meta restates 9 January (2 → 6 purchases); the next run re-pulls its look-back and the score moves.
     restated = graph.accounts[ACCOUNT].rows[8]
@@ -149,5 +183,5 @@ def test_cross_platform_cpa_and_roas_then_a_restated_day(tmp_path: Path, platfor
             "SELECT count(*), count(DISTINCT conversion_definition), bool_and(NOT is_settled) "
             "FROM raw.meta_ads_insights"
         ).fetchone()
-    assert history == [("cpa", 2), ("meta-only-cpa", 2), ("roas", 2)]
+    assert history == [("blended-roas", 2), ("cpa", 2), ("meta-only-cpa", 2), ("roas", 2), ("unattributed-sessions", 2)]
     assert raw == (10 * 5, 1, True)  # 10 days × 5 metrics, one conversion definition, all inside the look-back

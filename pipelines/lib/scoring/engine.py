@@ -20,6 +20,7 @@ SPEC_TABLES = {
     "kr_spec": ", ".join(f"{name} {kind}" for name, kind in SPEC_COLUMNS.items()),
     "kr_metrics": "kr_key VARCHAR, metric VARCHAR, role VARCHAR",
     "kr_filters": "kr_key VARCHAR, dimension VARCHAR, pattern VARCHAR, is_glob BOOLEAN",
+    "kr_sources": "kr_key VARCHAR, source VARCHAR, allowed_lag_days INTEGER",
 }
 
 
@@ -38,7 +39,8 @@ def _sql(name: str) -> str:
 
 def _load_specs(conn: duckdb.DuckDBPyConnection, specs: Specs) -> None:
     """Typed temp tables (the frames may hold only NULLs in a column; DuckDB must not guess)."""
-    frames = {"kr_spec": specs.specs, "kr_metrics": specs.metrics, "kr_filters": specs.filters}
+    frames = {"kr_spec": specs.specs, "kr_metrics": specs.metrics, "kr_filters": specs.filters,
+              "kr_sources": specs.sources}
     for table, columns in SPEC_TABLES.items():
         conn.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({columns})")
         frame = frames[table]

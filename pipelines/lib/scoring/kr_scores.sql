@@ -99,6 +99,30 @@ projected AS (
     FROM based AS b
     JOIN held AS h USING (kr_key)
 ),
+freshness AS (
+    -- stale: a source behind the KR has data older than its allowed lag (never "0 %" for late data)
+    SELECT
+        ks.kr_key,
+        list(ks.source || ' has data through ' || coalesce(CAST(f.data_through AS VARCHAR), 'no day yet')
+             || ' (allowed lag ' || ks.allowed_lag_days || ' days)' ORDER BY ks.source)
+            FILTER (WHERE f.data_through IS NULL OR f.data_through < CAST($as_of AS DATE) - ks.allowed_lag_days)
+            AS late_sources
+    FROM kr_sources AS ks
+    LEFT JOIN (
+        SELECT source, max(report_date) AS data_through
+        FROM marts.campaign_daily_metrics
+        WHERE report_date <= CAST($as_of AS DATE)
+        GROUP BY source
+    ) AS f USING (source)
+    GROUP BY ks.kr_key
+),
+last_good AS (
+    SELECT kind || ':' || coalesce(objective_id, '') || '/' || kr_id AS history_key,
+           arg_max(score, as_of) AS score, max(as_of) AS as_of
+    FROM okr.score_history
+    WHERE status NOT IN ('stale', 'no_data', 'invalid', 'not_started') AND as_of < CAST($as_of AS DATE)
+    GROUP BY 1
+),
 progressed AS (
     SELECT
         *,
@@ -125,8 +149,14 @@ progressed AS (
                 ELSE CAST(forecast <= target_value AS DOUBLE) END
             WHEN 'band' THEN NULL
             ELSE (forecast - baseline_value) / nullif(target_value - baseline_value, 0)
-        END AS forecast_progress
+        END AS forecast_progress,
+        coalesce(len(fr.late_sources), 0) > 0 AS is_stale,
+        array_to_string(fr.late_sources, '; ') AS stale_note,
+        lg.score AS last_good_score,
+        lg.as_of AS last_good_as_of
     FROM projected
+    LEFT JOIN freshness AS fr USING (kr_key)
+    LEFT JOIN last_good AS lg ON lg.history_key = kind || ':' || coalesce(objective_id, '') || '/' || kr_id
 )
 SELECT
     CAST($as_of AS DATE) AS as_of, kind, objective_id, kr_id, title, metric, unit, owner, direction,
@@ -134,13 +164,20 @@ SELECT
     baseline_value AS baseline, target_value AS target, band_low, band_high,
     progress,
     -- greatest/least skip NULLs in DuckDB: keep a missing progress missing, never 0 or 1.
-    CASE WHEN progress IS NOT NULL THEN greatest(0.0, least(1.0, progress)) END AS score,
+    -- A stale KR shows the last score computed with complete data (score_as_of says when).
+    CASE
+        WHEN is_stale AND CAST($as_of AS DATE) >= window_start THEN last_good_score
+        WHEN progress IS NOT NULL THEN greatest(0.0, least(1.0, progress))
+    END AS score,
+    CASE WHEN is_stale AND CAST($as_of AS DATE) >= window_start THEN last_good_as_of
+         ELSE CAST($as_of AS DATE) END AS score_as_of,
     CASE WHEN kind = 'kr' THEN elapsed / pace_days END AS expected_progress,
     forecast,
     CASE WHEN forecast_progress IS NOT NULL THEN greatest(0.0, least(1.0, forecast_progress)) END AS forecast_score,
     CASE
         WHEN CAST($as_of AS DATE) < window_start THEN 'not_started'
         WHEN len(currencies) > 1 THEN 'invalid'
+        WHEN is_stale AND NOT self_reported THEN 'stale'
         WHEN actual IS NULL THEN 'no_data'
         WHEN baseline_key IS NOT NULL AND baseline_value IS NULL THEN 'no_data'
         WHEN kind = 'kpi' THEN
@@ -159,6 +196,7 @@ SELECT
     CASE WHEN len(currencies) = 1 THEN currencies[1] END AS currency_code,
     CASE
         WHEN len(currencies) > 1 THEN 'rows in several currencies: ' || array_to_string(list_sort(currencies), ', ')
+        WHEN is_stale AND NOT self_reported THEN 'late data: ' || stale_note
         WHEN baseline_key IS NOT NULL AND baseline_value IS NULL
             THEN 'no data in the baseline window ' || baseline_start || '..' || baseline_end
         WHEN target_value = baseline_value THEN 'the measured baseline equals the target'
@@ -171,6 +209,7 @@ SELECT
     self_reported,
     CAST(days_held AS INTEGER) AS days_held,
     CAST(days_measured AS INTEGER) AS days_measured,
+    definition_hash,
     CAST($run_id AS VARCHAR) AS run_id,
     CAST($computed_at AS TIMESTAMP) AS computed_at
 FROM progressed

@@ -8,6 +8,8 @@ the project compiled from a checked expression tree, never as text. Measured bas
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -60,6 +62,7 @@ SPEC_COLUMNS = {
     "self_reported": "BOOLEAN",
     "reported_value": "DOUBLE",
     "reported_on": "DATE",
+    "definition_hash": "VARCHAR",
 }
 GLOB_CHARS = set("*?[")
 
@@ -71,6 +74,7 @@ class Specs:
     specs: pd.DataFrame
     metrics: pd.DataFrame
     filters: pd.DataFrame
+    sources: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["kr_key", "source", "allowed_lag_days"]))
     expr_sql: str = "CAST(NULL AS DOUBLE)"
     expr_params: dict[str, str] = field(default_factory=dict)
 
@@ -212,7 +216,7 @@ def build_specs(defs: OkrDefs, as_of: dt.date) -> Specs:
     for obj in defs.objectives:
         for kr in obj.key_results:
             key = f"{obj.id}/{kr.id}"
-            b.specs.append(_kr_row(b, obj, kr, key))
+            b.specs.append(_kr_row(b, obj, kr, key) | {"definition_hash": _hash(defs, kr.metric, obj, kr)})
             b.add_filters(key, kr.filters)
     for kpi in defs.kpis:
         key = f"kpi/{kpi.id}"
@@ -234,18 +238,45 @@ def build_specs(defs: OkrDefs, as_of: dt.date) -> Specs:
             "band_high": kpi.band.high,
             "self_reported": False,
         }
-        b.specs.append(row | b.metric_fields(key, kpi.metric))
+        b.specs.append(row | b.metric_fields(key, kpi.metric) | {"definition_hash": _hash(defs, kpi.metric, kpi)})
         b.add_filters(key, kpi.filters)
     return _finish(b)
 
 
+def _hash(defs: OkrDefs, metric: str | None, *parts: object) -> str:
+    """What the score was computed from: the KR (or KPI), its objective and its metric's definition."""
+    text = json.dumps([p.model_dump(mode="json") for p in parts if hasattr(p, "model_dump")]
+                      + [defs.metrics[metric].model_dump(mode="json") if metric else None], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def behind(defs: OkrDefs, specs: pd.DataFrame, metrics: pd.DataFrame, filters: pd.DataFrame) -> pd.DataFrame:
+    """(kr_key, source, allowed_lag_days): the sources whose freshness a KR depends on.
+
+    A source is behind a KR when it delivers one of the KR's measures and is not excluded by the KR's
+    exact `platform` or `source` filters (globs are kept: they may match).
+    """
+    rows = []
+    for key in specs["kr_key"]:
+        measures = set(metrics.loc[metrics["kr_key"] == key, "metric"])
+        mine = filters.loc[(filters["kr_key"] == key) & ~filters["is_glob"]]
+        platforms = set(mine.loc[mine["dimension"] == "platform", "pattern"])
+        names = set(mine.loc[mine["dimension"] == "source", "pattern"])
+        for name, src in defs.sources.items():
+            if not measures & set(src.metrics) or (platforms and src.platform not in platforms):
+                continue
+            if names and name not in names:
+                continue
+            rows.append({"kr_key": key, "source": name, "allowed_lag_days": src.allowed_lag_days})
+    return pd.DataFrame(rows, columns=["kr_key", "source", "allowed_lag_days"])
+
+
 def _finish(b: _Builder) -> Specs:
     specs = pd.DataFrame(b.specs, columns=list(SPEC_COLUMNS))
-    result = Specs(
-        specs=specs,
-        metrics=pd.DataFrame(b.roles, columns=["kr_key", "metric", "role"]).drop_duplicates(),
-        filters=pd.DataFrame(b.filters, columns=["kr_key", "dimension", "pattern", "is_glob"]),
-    )
+    metrics = pd.DataFrame(b.roles, columns=["kr_key", "metric", "role"]).drop_duplicates()
+    filters = pd.DataFrame(b.filters, columns=["kr_key", "dimension", "pattern", "is_glob"])
+    result = Specs(specs=specs, metrics=metrics, filters=filters,
+                   sources=behind(b.defs, specs, metrics, filters))
     if b.expr_ids:
         base = {n for n, m in b.defs.metrics.items() if isinstance(m, BaseMetric)}
         stored = {n: b.stored(n) for n in base}

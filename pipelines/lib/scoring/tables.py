@@ -9,7 +9,8 @@ KR_COLUMNS = """
     progress DOUBLE, score DOUBLE, expected_progress DOUBLE, forecast DOUBLE, forecast_score DOUBLE,
     status VARCHAR NOT NULL, data_through DATE, days_with_data INTEGER, currency_code VARCHAR, note VARCHAR,
     weight DOUBLE, position INTEGER, baseline_kind VARCHAR, target_text VARCHAR, self_reported BOOLEAN,
-    days_held INTEGER, days_measured INTEGER, run_id VARCHAR NOT NULL, computed_at TIMESTAMP NOT NULL"""
+    days_held INTEGER, days_measured INTEGER, definition_hash VARCHAR, score_as_of DATE,
+    run_id VARCHAR NOT NULL, computed_at TIMESTAMP NOT NULL"""
 
 SCORE_DDL = [
     f"CREATE TABLE IF NOT EXISTS okr.kr_scores ({KR_COLUMNS})",

@@ -64,8 +64,22 @@ def _check_metrics(defs: OkrDefs) -> list[DefsError]:
     return errors
 
 
+def _check_api_source(defs: OkrDefs, key: str) -> list[DefsError]:
+    """Build the connector's configuration now, so `okr validate` catches what the nightly run would."""
+    from pipelines.lib.api_sources import connector_config
+
+    try:
+        connector_config(defs, key)
+    except Exception as exc:
+        return [defs.where[f"source:{key}"].error(f"source {key}: {exc}".replace(f"source {key!r}: ", ""))]
+    return []
+
+
 def _check_sources(defs: OkrDefs) -> list[DefsError]:
     errors = []
+    for key, source in defs.sources.items():
+        if not isinstance(source, FileSource):
+            errors += _check_api_source(defs, key)
     base = sorted(n for n, m in defs.metrics.items() if isinstance(m, BaseMetric))
     stored = {(m.column or n) for n, m in defs.metrics.items() if isinstance(m, BaseMetric)}
     for key, source in defs.sources.items():

@@ -131,10 +131,32 @@ class MetaAdsSource(ApiSource):
         return {a.removeprefix("act_") for a in self.account_ids}
 
 
+class Ga4Source(ApiSource):
+    """A GA4 property read with the Data API; credentials from Google's standard chain (never here)."""
+
+    type: Literal["ga4"]
+    property_id: str
+    metrics: dict[MetricName, str] = Field(min_length=1, description="catalogue metric: GA4 metric, e.g. keyEvents")
+    dimensions: dict[Literal["date", "campaign_id", "campaign_name", "channel", "source_medium"], str] = Field(
+        default_factory=dict, description="override the GA4 dimension behind a grain column"
+    )
+    credentials: Literal["default", "anonymous"] = "default"
+
+    @property
+    def platform(self) -> str:
+        return "ga4"
+
+    def accounts(self) -> set[str]:
+        return {self.property_id.removeprefix("properties/")}
+
+    def reported_dimensions(self) -> set[str]:
+        return super().reported_dimensions() | {"source_medium"}
+
+
 ADS_METRICS = ("spend", "impressions", "clicks", "conversions", "conversions_value")
 DEFAULT_LOOKBACK = {"google_ads": 30, "meta_ads": 28, "ga4": 7}
 
-Source = Annotated[FileSource | GoogleAdsSource | MetaAdsSource, Field(discriminator="type")]
+Source = Annotated[FileSource | GoogleAdsSource | MetaAdsSource | Ga4Source, Field(discriminator="type")]
 
 
 class SourcesFile(Strict):

@@ -153,7 +153,7 @@ objectives:
       - {id: exact-bracket, metric: clicks, filters: {campaign: "Tết 2026 - Sale"}, baseline: 0, target: 100}
       - {id: nothing, metric: clicks, filters: {campaign: "Black Friday*"}, baseline: 0, target: 100}
 """
-    run, krs, _ = score(tmp_path, path, objectives, "2026-01-31")
+    run, krs, _ = score(tmp_path, path, objectives, "2026-01-06")
     assert krs["actual"].to_dict() == pytest.approx(
         {"glob": 18, "glob-and-channel": 12, "list": 18, "exact-bracket": 5, "nothing": float("nan")},
         nan_ok=True,
@@ -254,3 +254,18 @@ objectives:
         daily = conn.execute("SELECT count(*), sum(numerator) FROM okr.kr_daily WHERE kr_key = 'o/k'").fetchone()
     assert got == [("c1", 200.0, 70.0, 70.0), ("c2", 13 * 1 + 7 * 5.0, 35.0, 7.0)]
     assert daily == (20, 200.0 + 48.0)
+
+
+def test_late_data_is_stale_and_keeps_the_last_complete_score(tmp_path: Path, warehouse) -> None:
+    path = warehouse([(f"2026-01-{d:02d}", "meta_ads", "c", "social", "USD", "clicks", 10) for d in range(1, 11)])
+    objectives = """
+objectives:
+  - {id: o, title: O, period: 2026-Q1, key_results: [{id: k, metric: clicks, baseline: 0, target: 900}]}
+"""
+    _, fresh, _ = score(tmp_path, path, objectives, "2026-01-11")  # data through 10 Jan: 1 day late, allowed 2
+    assert fresh.at["k", "status"] == "on_track" and fresh.at["k", "score"] == pytest.approx(100 / 900)
+    run, late, history = score(tmp_path, path, objectives, "2026-01-14")  # 4 days late
+    kr = late.loc["k"]
+    assert kr["status"] == "stale" and kr["note"] == "late data: s has data through 2026-01-10 (allowed lag 2 days)"
+    assert kr["score"] == pytest.approx(100 / 900) and str(kr["score_as_of"])[:10] == "2026-01-11"
+    assert run.objective_scores[0].status == "no_data" and history == 2  # stale is left out of the roll-up
