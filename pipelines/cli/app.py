@@ -145,8 +145,10 @@ def demo(defs: DefsOpt = Path(DEFAULT_DEFS_DIR), db: DbOpt = None) -> None:
 
 
 from pipelines.cli.diff_cmd import diff  # noqa: E402 (registered after the core commands)
+from pipelines.cli.explain_cmd import explain  # noqa: E402
 
 app.command(name="diff")(diff)
+app.command(name="explain")(explain)
 
 
 def main() -> None:

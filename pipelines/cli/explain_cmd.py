@@ -1,0 +1,102 @@
+"""`okr explain KR_ID`: the lineage and the campaigns behind a key result's value and its last-week change."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.cli.render import fmt_value
+from pipelines.lib.paths import DEFAULT_DEFS_DIR, db_path_from_env
+from pipelines.lib.spec import DefsErrors, load_defs
+
+
+def explain(
+    kr_id: Annotated[str, typer.Argument(help="objective/kr (or just the KR id when unique), or kpi/<id>.")],
+    defs: Annotated[Path, typer.Option("--defs", help="okr_defs folder.")] = Path(DEFAULT_DEFS_DIR),
+    db_path: Annotated[Path | None, typer.Option("--db", help="DuckDB file.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Day to explain (default: yesterday).")] = None,
+) -> None:
+    """Print where a KR's value comes from: sources, filters, window, rows, top campaigns, 7-day movers."""
+    from pipelines.lib.scoring.explain import explain as build
+
+    err, out = Console(stderr=True), Console(width=140)
+    database = db_path or db_path_from_env()
+    day = dt.date.fromisoformat(as_of) if as_of else dt.date.today() - dt.timedelta(days=1)
+    try:
+        loaded = load_defs(defs)
+    except DefsErrors as exc:
+        for e in exc.errors:
+            err.print(str(e), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    key = _resolve(loaded, kr_id)
+    try:
+        ex = build(database, loaded, key, day)
+    except KeyError as exc:
+        err.print(str(exc.args[0]), markup=False)
+        raise typer.Exit(1) from None
+    s, cur = ex.score, ex.score.get("currency_code")
+    out.print(f"[bold]{ex.key}[/] — {s['title']}  (as of {day})")
+    out.print(f"metric {ex.metric}: {ex.formula}", markup=False)
+    out.print(f"window {ex.window[0]} .. {ex.window[1]}; {ex.days_counted} days, {ex.rows_counted} mart rows counted")
+    for dim, pattern, glob in ex.filters:
+        out.print(f"filter {dim} {'GLOB' if glob else '='} {pattern!r}", markup=False)
+    for src in ex.sources:
+        out.print(
+            f"source {src['source']}: data through {str(src['data_through'])[:10]} "
+            f"(allowed lag {src['allowed_lag_days']} days)",
+            markup=False,
+        )
+    parts = f"numerator {_num(s['numerator'])}" + (
+        f", denominator {_num(s['denominator'])}" if _opt(s["denominator"]) is not None else ""
+    )
+    out.print(
+        f"actual {fmt_value(s['actual'], s['unit'], cur)} ({parts}); baseline "
+        f"{fmt_value(_opt(s['baseline']), s['unit'], cur)}, target {fmt_value(_opt(s['target']), s['unit'], cur)}; "
+        f"status {s['status']}" + (f"; {s['note']}" if s.get("note") else ""),
+        markup=False,
+    )
+    out.print(_table("Top campaigns behind the value", ex.top_campaigns, "num_sum", "share"))
+    out.print(_table("What moved it: last 7 days vs the 7 before", ex.movers, "change_7d", "num_last7"))
+
+
+def _opt(value: float | None) -> float | None:
+    return None if value is None or value != value else value
+
+
+def _num(value: float | None) -> str:
+    return "-" if _opt(value) is None else f"{value:,.2f}"
+
+
+def _opt(value: float | None) -> float | None:
+    return None if value is None or value != value else value
+
+
+def _num(value: float | None) -> str:
+    return "-" if _opt(value) is None else f"{value:,.2f}"
+
+
+def _resolve(defs, kr_id: str) -> str:
+    if "/" in kr_id:
+        return kr_id
+    keys = [f"{o.id}/{kr.id}" for o in defs.objectives for kr in o.key_results if kr.id == kr_id]
+    return keys[0] if len(keys) == 1 else kr_id
+
+
+def _table(title: str, rows: list[dict], value: str, extra: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for name in ("Platform", "Channel", "Campaign", value, extra):
+        table.add_column(name)
+    for r in rows:
+        table.add_row(
+            r["platform"],
+            r["channel"],
+            f"{r['campaign_name']} ({r['campaign_id']})",
+            f"{r[value]:,.2f}" if r[value] == r[value] else "-",
+            f"{r[extra]:.1%}" if extra == "share" else f"{r[extra] or 0:,.2f}",
+        )
+    return table

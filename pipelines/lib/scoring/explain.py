@@ -1,0 +1,99 @@
+"""Why a KR has its value: the lineage (sources, filters, window, rows counted) and what is behind it.
+
+Recomputed on a read-only connection for the requested as-of day with the same scoring pass, so the
+explanation can never disagree with the score.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipelines.lib import db
+from pipelines.lib.scoring.engine import compute_scores
+from pipelines.lib.spec import OkrDefs
+from pipelines.lib.spec.models import BaseMetric, ExpressionMetric, RatioMetric
+
+
+@dataclass
+class Explanation:
+    key: str
+    score: dict
+    metric: str
+    formula: str
+    window: tuple[str, str]
+    filters: list[tuple[str, str, bool]]
+    sources: list[dict]
+    rows_counted: int
+    days_counted: int
+    top_campaigns: list[dict] = field(default_factory=list)
+    movers: list[dict] = field(default_factory=list)
+
+
+def _formula(defs: OkrDefs, name: str | None) -> str:
+    metric = defs.metrics.get(name) if name else None
+    if isinstance(metric, RatioMetric):
+        return f"sum({metric.ratio[0]}) / sum({metric.ratio[1]}) over the window (ratio of sums)"
+    if isinstance(metric, ExpressionMetric):
+        return metric.expr
+    if isinstance(metric, BaseMetric):
+        return f"{metric.agg}({metric.column or name}) over the window"
+    return "self-reported"
+
+
+def _share(frame: pd.DataFrame, column: str) -> pd.Series:
+    total = frame[column].sum()
+    return frame[column] / total if total else frame[column] * 0
+
+
+def explain(database: Path, defs: OkrDefs, key: str, as_of: dt.date, top: int = 5) -> Explanation:
+    """Everything behind KR `key` (objective/kr or kpi/id) as of a day."""
+    with db.connect(database, read_only=True) as conn:
+        scores = compute_scores(conn, defs, as_of, run_id="explain")
+        scores["key"] = (
+            scores["kind"].map({"kr": "", "kpi": "kpi/"})
+            + scores["objective_id"].fillna("")
+            + (scores["kind"].map({"kr": "/", "kpi": ""}))
+            + scores["kr_id"]
+        )
+        if key not in set(scores["key"]):
+            raise KeyError(f"no key result or KPI {key!r}; known: {', '.join(sorted(scores['key']))}")
+        row = scores.loc[scores["key"] == key].iloc[0].to_dict()
+        spec_key = key
+        spec = conn.execute("SELECT * FROM kr_spec WHERE kr_key = ?", [spec_key]).df().iloc[0]
+        filters = conn.execute(
+            "SELECT dimension, pattern, is_glob FROM kr_filters WHERE kr_key = ? ORDER BY ALL", [spec_key]
+        ).fetchall()
+        sources = conn.execute(
+            "SELECT ks.source, ks.allowed_lag_days, max(m.report_date) AS data_through FROM kr_sources ks "
+            "LEFT JOIN marts.campaign_daily_metrics m ON m.source = ks.source AND m.report_date <= ? "
+            "WHERE ks.kr_key = ? GROUP BY ALL ORDER BY 1",
+            [as_of, spec_key],
+        ).df()
+        campaigns = conn.execute(
+            "SELECT platform, channel, campaign_id, campaign_name, num_sum, den_sum, num_last7, num_prev7, rows "
+            "FROM kr_grouped WHERE is_campaign AND kr_key = ?",
+            [spec_key],
+        ).df()
+        days = conn.execute(
+            "SELECT count(*), coalesce(sum(rows), 0) FROM kr_grouped WHERE is_daily AND kr_key = ?", [spec_key]
+        ).fetchone()
+    campaigns["share"] = _share(campaigns, "num_sum")
+    campaigns["change_7d"] = campaigns["num_last7"].fillna(0) - campaigns["num_prev7"].fillna(0)
+    movers = campaigns.reindex(campaigns["change_7d"].abs().sort_values(ascending=False).index).head(top)
+    return Explanation(
+        key=key,
+        score=row,
+        metric=row["metric"] or "-",
+        formula=_formula(defs, row["metric"]),
+        window=(str(spec["window_start"])[:10], str(min(spec["window_end"].date(), as_of))),
+        filters=[(d, p, bool(g)) for d, p, g in filters],
+        sources=sources.to_dict("records"),
+        rows_counted=int(days[1]),
+        days_counted=int(days[0]),
+        top_campaigns=campaigns.sort_values("num_sum", ascending=False).head(top).to_dict("records"),
+        movers=movers.to_dict("records"),
+    )
