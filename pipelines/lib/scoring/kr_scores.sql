@@ -87,17 +87,51 @@ held AS (
     LEFT JOIN daily AS d ON d.kr_key = b.kr_key
     GROUP BY b.kr_key
 ),
+recent AS (
+    -- the last 14 calendar days with data through: the rate and the day-to-day spread the forecast uses
+    SELECT
+        s.kr_key,
+        sum(d.num_sum) AS r_num,
+        sum(d.den_sum) AS r_den,
+        coalesce(stddev_samp(d.num_sum), 0) AS sd_num,
+        coalesce(stddev_samp(d.day_value), 0) AS sd_value,
+        least(14, datediff('day', s.window_start, a.data_through) + 1) AS r_days,
+        greatest(0, datediff('day', a.data_through, s.window_end)) AS days_left
+    FROM spec AS s
+    JOIN agg AS a USING (kr_key)
+    LEFT JOIN daily AS d ON d.kr_key = s.kr_key AND d.report_date > a.data_through - 14
+    GROUP BY s.kr_key, s.window_start, s.window_end, a.data_through
+),
 projected AS (
+    -- where the window will land: recent daily rate over the days left (cumulative KRs), the ratio of the
+    -- projected sums (ratio KRs), the current value (levels); with an 80 % band (z = 1.2816). The band's
+    -- variance is the predictive one for L days left from n observed: s^2 * L * (1 + L / n) (day-to-day
+    -- noise plus the uncertainty of the rate itself); backtested in docs/forecast-backtest.md.
     SELECT
         b.*,
         h.days_held,
+        r.days_left,
         CASE
-            WHEN cumulative AND direction IN ('increase', 'decrease', 'milestone') AND elapsed_data > 0
-                THEN numerator / elapsed_data * window_days
+            WHEN r.r_days > 0 AND cumulative AND direction IN ('increase', 'decrease', 'milestone')
+                THEN numerator + r.r_num / r.r_days * r.days_left
+            WHEN r.r_days > 0 AND has_den AND expr_id IS NULL
+                THEN (numerator + coalesce(r.r_num, 0) / r.r_days * r.days_left)
+                     / nullif(denominator + coalesce(r.r_den, 0) / r.r_days * r.days_left, 0)
             ELSE actual
-        END AS forecast
+        END AS forecast,
+        CASE
+            WHEN r.r_days > 0 AND cumulative AND direction IN ('increase', 'decrease', 'milestone')
+                THEN 1.2816 * r.sd_num * sqrt(r.days_left * (1 + r.days_left / r.r_days))
+            WHEN r.r_days > 0 AND has_den AND expr_id IS NULL
+                THEN 1.2816 * r.sd_value * sqrt(r.days_left * (1 + r.days_left / r.r_days))
+                     * (coalesce(r.r_den, 0) / r.r_days)
+                     / nullif(denominator + coalesce(r.r_den, 0) / r.r_days * r.days_left, 0)
+            WHEN r.days_left > 0 THEN 1.2816 * r.sd_value
+            ELSE 0
+        END AS forecast_margin
     FROM based AS b
     JOIN held AS h USING (kr_key)
+    LEFT JOIN recent AS r USING (kr_key)
 ),
 freshness AS (
     -- stale: a source behind the KR has data older than its allowed lag (never "0 %" for late data)
@@ -173,6 +207,8 @@ SELECT
          ELSE CAST($as_of AS DATE) END AS score_as_of,
     CASE WHEN kind = 'kr' THEN elapsed / pace_days END AS expected_progress,
     forecast,
+    forecast - forecast_margin AS forecast_low,
+    forecast + forecast_margin AS forecast_high,
     CASE WHEN forecast_progress IS NOT NULL THEN greatest(0.0, least(1.0, forecast_progress)) END AS forecast_score,
     CASE
         WHEN CAST($as_of AS DATE) < window_start THEN 'not_started'

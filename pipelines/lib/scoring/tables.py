@@ -10,6 +10,7 @@ KR_COLUMNS = """
     status VARCHAR NOT NULL, data_through DATE, days_with_data INTEGER, currency_code VARCHAR, note VARCHAR,
     weight DOUBLE, position INTEGER, baseline_kind VARCHAR, target_text VARCHAR, self_reported BOOLEAN,
     days_held INTEGER, days_measured INTEGER, definition_hash VARCHAR, score_as_of DATE,
+    forecast_low DOUBLE, forecast_high DOUBLE,
     run_id VARCHAR NOT NULL, computed_at TIMESTAMP NOT NULL"""
 
 SCORE_DDL = [

@@ -269,3 +269,33 @@ objectives:
     assert kr["status"] == "stale" and kr["note"] == "late data: s has data through 2026-01-10 (allowed lag 2 days)"
     assert kr["score"] == pytest.approx(100 / 900) and str(kr["score_as_of"])[:10] == "2026-01-11"
     assert run.objective_scores[0].status == "no_data" and history == 2  # stale is left out of the roll-up
+
+
+def test_forecast_uses_the_recent_rate_with_an_80_percent_band(tmp_path: Path, warehouse) -> None:
+    import statistics
+
+    values = [10 if d % 2 else 20 for d in range(1, 11)]  # 1..10 Jan; the window runs to 20 Jan
+    rows = [(f"2026-01-{d:02d}", "meta_ads", "c", "social", "USD", "clicks", v) for d, v in zip(range(1, 11), values, strict=True)]
+    rows += [(f"2026-01-{d:02d}", "meta_ads", "c", "social", "USD", "impressions", 1000) for d in range(1, 11)]
+    path = warehouse(rows)
+    objectives = """
+objectives:
+  - id: o
+    title: O
+    period: {start: 2026-01-01, end: 2026-01-20}
+    key_results:
+      - {id: clicks, metric: clicks, baseline: 0, target: 400}
+      - {id: ctr, metric: ctr, baseline: 0.01, target: 0.02}
+"""
+    _, krs, _ = score(tmp_path, path, objectives, "2026-01-10")
+    margin = 1.2816 * statistics.stdev(values) * (10 * (1 + 10 / 10)) ** 0.5  # 10 days left, 10 observed
+    clicks = krs.loc["clicks"]
+    assert clicks["forecast"] == pytest.approx(150 + 15 * 10)
+    assert (clicks["forecast_low"], clicks["forecast_high"]) == (
+        pytest.approx(300 - margin),
+        pytest.approx(300 + margin),
+    )
+    ctr = krs.loc["ctr"]
+    ratio_sd = statistics.stdev(v / 1000 for v in values)
+    assert ctr["forecast"] == pytest.approx((150 + 15 * 10) / (10_000 + 1000 * 10))
+    assert ctr["forecast_high"] - ctr["forecast"] == pytest.approx(1.2816 * ratio_sd * 20**0.5 * 1000 / 20_000)
