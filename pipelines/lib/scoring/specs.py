@@ -52,6 +52,7 @@ SPEC_COLUMNS = {
     "baseline": "DOUBLE",
     "baseline_key": "VARCHAR",
     "baseline_kind": "VARCHAR",
+    "pace_key": "VARCHAR",
     "target": "DOUBLE",
     "target_factor": "DOUBLE",
     "target_text": "VARCHAR",
@@ -65,6 +66,7 @@ SPEC_COLUMNS = {
     "definition_hash": "VARCHAR",
 }
 GLOB_CHARS = set("*?[")
+SOURCE_COLUMNS = ["kr_key", "source", "allowed_lag_days"]
 
 
 @dataclass
@@ -74,7 +76,7 @@ class Specs:
     specs: pd.DataFrame
     metrics: pd.DataFrame
     filters: pd.DataFrame
-    sources: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["kr_key", "source", "allowed_lag_days"]))
+    sources: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SOURCE_COLUMNS))
     expr_sql: str = "CAST(NULL AS DOUBLE)"
     expr_params: dict[str, str] = field(default_factory=dict)
 
@@ -191,6 +193,8 @@ def _kr_row(b: _Builder, obj: Objective, kr: KeyResult, key: str) -> dict:
         "reported_on": kr.reported_on,
     }
     row |= b.metric_fields(key, kr.metric)
+    if kr.pacing == "seasonal" and row["cumulative"]:
+        _add_shadow(b, row, kr, "pace", baseline_window("same_period_last_year", start, end))
     if isinstance(kr.baseline, MeasuredBaseline):
         row |= {"baseline_key": f"{key}#baseline", "baseline_kind": kr.baseline.kind}
         b_start, b_end = baseline_window(kr.baseline.kind, start, end)
@@ -208,6 +212,17 @@ def _kr_row(b: _Builder, obj: Objective, kr: KeyResult, key: str) -> dict:
         b.metric_fields(base_row["kr_key"], kr.metric)
         b.add_filters(base_row["kr_key"], kr.filters)
     return row
+
+
+def _add_shadow(b: _Builder, row: dict, kr: KeyResult, kind: str, window: tuple[dt.date, dt.date]) -> None:
+    """A copy of the KR over another window (seasonal pace: the same dates a year earlier)."""
+    key = f"{row['kr_key']}#{kind}"
+    row[f"{kind}_key"] = key
+    shadow = {**row, "kr_key": key, "kind": kind, "base_key": row["kr_key"], "window_start": window[0],
+              "window_end": window[1], "baseline_key": None, "pace_key": None, "position": None}
+    b.specs.append(shadow)
+    b.metric_fields(key, kr.metric)
+    b.add_filters(key, kr.filters)
 
 
 def build_specs(defs: OkrDefs, as_of: dt.date) -> Specs:
@@ -268,7 +283,7 @@ def behind(defs: OkrDefs, specs: pd.DataFrame, metrics: pd.DataFrame, filters: p
             if names and name not in names:
                 continue
             rows.append({"kr_key": key, "source": name, "allowed_lag_days": src.allowed_lag_days})
-    return pd.DataFrame(rows, columns=["kr_key", "source", "allowed_lag_days"])
+    return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
 
 
 def _finish(b: _Builder) -> Specs:
