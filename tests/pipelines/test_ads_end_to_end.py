@@ -21,6 +21,7 @@ from pipelines.lib import db
 from tests.conftest import write_defs
 from tests.connectors.test_google_ads import row
 from tests.connectors.test_meta_ads import insight, purchase
+from tests.fakes.ga4_server import FakeGa4Server, FakeProperty
 from tests.fakes.google_ads_server import (
     FakeGoogleAds,
     FakeTokenEndpoint,
@@ -29,7 +30,6 @@ from tests.fakes.google_ads_server import (
     service_account_key,
     trust_test_certificate,
 )
-from tests.fakes.ga4_server import FakeGa4Server, FakeProperty
 from tests.fakes.meta_server import FakeAdAccount, FakeGraph, serve_graph
 
 trust_test_certificate()  # gRPC reads its trusted roots once per process
@@ -61,17 +61,27 @@ objectives:
       - {id: blended-roas, metric: blended_roas, baseline: 3.0, target: 5.0}
       - {id: unattributed-sessions, metric: sessions, filters: {campaign_id: "(not set)"}, baseline: 0, target: 1000}
 """
-GA4_COLUMNS = ["date", "sessionCampaignId", "sessionCampaignName", "sessionDefaultChannelGroup",
-               "sessionSourceMedium", "sessions", "keyEvents", "purchaseRevenue"]
+GA4_COLUMNS = [
+    "date",
+    "sessionCampaignId",
+    "sessionCampaignName",
+    "sessionDefaultChannelGroup",
+    "sessionSourceMedium",
+    "sessions",
+    "keyEvents",
+    "purchaseRevenue",
+]
 
 
 def ga4_rows() -> pd.DataFrame:
     rows = []
     for d in DAYS:
         day = d.strftime("%Y%m%d")
-        rows += [(day, "111", "PMax - Tết 2026", "Paid Search", "google / cpc", 300, 4.0, 5_000_000.0),
-                 (day, "(not set)", "(not set)", "Direct", "(direct) / (none)", 50, 1.0, 800_000.0),
-                 (day, "(not set)", "(not set)", "Organic Search", "google / organic", 30, 0.0, 0.0)]
+        rows += [
+            (day, "111", "PMax - Tết 2026", "Paid Search", "google / cpc", 300, 4.0, 5_000_000.0),
+            (day, "(not set)", "(not set)", "Direct", "(direct) / (none)", 50, 1.0, 800_000.0),
+            (day, "(not set)", "(not set)", "Organic Search", "google / organic", 30, 0.0, 0.0),
+        ]
     return pd.DataFrame(rows, columns=GA4_COLUMNS)
 
 
@@ -112,8 +122,12 @@ def platforms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         for d in DAYS
     ]
     ga4 = FakeGa4Server(properties={"412345678": FakeProperty(ga4_rows(), "VND", "Asia/Ho_Chi_Minh")})
-    with (serve_google_ads(ads) as endpoint, serve_graph(graph), serve_oauth_token(FakeTokenEndpoint()) as token_uri,
-          ga4):
+    with (
+        serve_google_ads(ads) as endpoint,
+        serve_graph(graph),
+        serve_oauth_token(FakeTokenEndpoint()) as token_uri,
+        ga4,
+    ):
         ads.endpoint = endpoint
         key = tmp_path / "sa.json"
         key.write_text(json.dumps(service_account_key(token_uri)))
