@@ -39,8 +39,12 @@ def _sql(name: str) -> str:
 
 def _load_specs(conn: duckdb.DuckDBPyConnection, specs: Specs) -> None:
     """Typed temp tables (the frames may hold only NULLs in a column; DuckDB must not guess)."""
-    frames = {"kr_spec": specs.specs, "kr_metrics": specs.metrics, "kr_filters": specs.filters,
-              "kr_sources": specs.sources}
+    frames = {
+        "kr_spec": specs.specs,
+        "kr_metrics": specs.metrics,
+        "kr_filters": specs.filters,
+        "kr_sources": specs.sources,
+    }
     for table, columns in SPEC_TABLES.items():
         conn.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({columns})")
         frame = frames[table]

@@ -75,6 +75,26 @@ based AS (
     LEFT JOIN actuals AS b ON b.kr_key = k.baseline_key
     WHERE k.kind IN ('kr', 'kpi')
 ),
+pace_curve AS (
+    -- seasonal pacing: the share of last year's window total reached by each day of that window
+    SELECT
+        d.kr_key AS pace_key,
+        d.report_date,
+        sum(d.num_sum) OVER (PARTITION BY d.kr_key ORDER BY d.report_date) / nullif(sum(d.num_sum) OVER (PARTITION BY d.kr_key), 0) AS share
+    FROM daily AS d
+    JOIN spec AS s ON s.kr_key = d.kr_key AND s.kind = 'pace'
+),
+paced AS (
+    SELECT
+        b.kr_key,
+        max(c.share) AS seasonal_share
+    FROM based AS b
+    JOIN spec AS p ON p.kr_key = b.pace_key
+    LEFT JOIN pace_curve AS c
+      ON c.pace_key = b.pace_key
+     AND c.report_date <= p.window_start + CAST(datediff('day', b.window_start, b.data_through) AS INTEGER)
+    GROUP BY b.kr_key
+),
 held AS (
     -- stay_above / stay_below: days whose value held against the (possibly relative) threshold
     SELECT
@@ -111,7 +131,9 @@ projected AS (
         b.*,
         h.days_held,
         r.days_left,
+        pc.seasonal_share,
         CASE
+            WHEN pc.seasonal_share >= 0.05 AND r.days_left > 0 THEN numerator / pc.seasonal_share
             WHEN r.r_days > 0 AND cumulative AND direction IN ('increase', 'decrease', 'milestone')
                 THEN numerator + r.r_num / r.r_days * r.days_left
             WHEN r.r_days > 0 AND has_den AND expr_id IS NULL
@@ -132,6 +154,7 @@ projected AS (
     FROM based AS b
     JOIN held AS h USING (kr_key)
     LEFT JOIN recent AS r USING (kr_key)
+    LEFT JOIN paced AS pc USING (kr_key)
 ),
 freshness AS (
     -- stale: a source behind the KR has data older than its allowed lag (never "0 %" for late data)
@@ -205,7 +228,11 @@ SELECT
     END AS score,
     CASE WHEN is_stale AND CAST($as_of AS DATE) >= window_start THEN last_good_as_of
          ELSE CAST($as_of AS DATE) END AS score_as_of,
-    CASE WHEN kind = 'kr' THEN elapsed / pace_days END AS expected_progress,
+    CASE
+        WHEN kind <> 'kr' THEN NULL
+        WHEN seasonal_share IS NOT NULL AND CAST($as_of AS DATE) < window_end THEN seasonal_share
+        ELSE elapsed / pace_days
+    END AS expected_progress,
     forecast,
     forecast - forecast_margin AS forecast_low,
     forecast + forecast_margin AS forecast_high,

@@ -218,8 +218,17 @@ def _add_shadow(b: _Builder, row: dict, kr: KeyResult, kind: str, window: tuple[
     """A copy of the KR over another window (seasonal pace: the same dates a year earlier)."""
     key = f"{row['kr_key']}#{kind}"
     row[f"{kind}_key"] = key
-    shadow = {**row, "kr_key": key, "kind": kind, "base_key": row["kr_key"], "window_start": window[0],
-              "window_end": window[1], "baseline_key": None, "pace_key": None, "position": None}
+    shadow = {
+        **row,
+        "kr_key": key,
+        "kind": kind,
+        "base_key": row["kr_key"],
+        "window_start": window[0],
+        "window_end": window[1],
+        "baseline_key": None,
+        "pace_key": None,
+        "position": None,
+    }
     b.specs.append(shadow)
     b.metric_fields(key, kr.metric)
     b.add_filters(key, kr.filters)
@@ -260,8 +269,11 @@ def build_specs(defs: OkrDefs, as_of: dt.date) -> Specs:
 
 def _hash(defs: OkrDefs, metric: str | None, *parts: object) -> str:
     """What the score was computed from: the KR (or KPI), its objective and its metric's definition."""
-    text = json.dumps([p.model_dump(mode="json") for p in parts if hasattr(p, "model_dump")]
-                      + [defs.metrics[metric].model_dump(mode="json") if metric else None], sort_keys=True)
+    text = json.dumps(
+        [p.model_dump(mode="json") for p in parts if hasattr(p, "model_dump")]
+        + [defs.metrics[metric].model_dump(mode="json") if metric else None],
+        sort_keys=True,
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -290,8 +302,7 @@ def _finish(b: _Builder) -> Specs:
     specs = pd.DataFrame(b.specs, columns=list(SPEC_COLUMNS))
     metrics = pd.DataFrame(b.roles, columns=["kr_key", "metric", "role"]).drop_duplicates()
     filters = pd.DataFrame(b.filters, columns=["kr_key", "dimension", "pattern", "is_glob"])
-    result = Specs(specs=specs, metrics=metrics, filters=filters,
-                   sources=behind(b.defs, specs, metrics, filters))
+    result = Specs(specs=specs, metrics=metrics, filters=filters, sources=behind(b.defs, specs, metrics, filters))
     if b.expr_ids:
         base = {n for n, m in b.defs.metrics.items() if isinstance(m, BaseMetric)}
         stored = {n: b.stored(n) for n in base}

@@ -182,6 +182,7 @@ class KeyResult(Strict):
     baseline: BaselineValue | None = None
     target: Annotated[float | RelativeTarget | None, TARGET_SCHEMA] = None
     measure: Literal["share_of_days", "at_end"] = "share_of_days"
+    pacing: Literal["linear", "seasonal"] = "linear"
     weight: float = Field(default=1.0, gt=0)
     owner: str | None = None
     self_reported: bool = False

@@ -275,7 +275,10 @@ def test_forecast_uses_the_recent_rate_with_an_80_percent_band(tmp_path: Path, w
     import statistics
 
     values = [10 if d % 2 else 20 for d in range(1, 11)]  # 1..10 Jan; the window runs to 20 Jan
-    rows = [(f"2026-01-{d:02d}", "meta_ads", "c", "social", "USD", "clicks", v) for d, v in zip(range(1, 11), values, strict=True)]
+    rows = [
+        (f"2026-01-{d:02d}", "meta_ads", "c", "social", "USD", "clicks", v)
+        for d, v in zip(range(1, 11), values, strict=True)
+    ]
     rows += [(f"2026-01-{d:02d}", "meta_ads", "c", "social", "USD", "impressions", 1000) for d in range(1, 11)]
     path = warehouse(rows)
     objectives = """

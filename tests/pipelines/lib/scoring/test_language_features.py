@@ -162,3 +162,24 @@ kpis:
     assert krs.at["margin-c1", "progress"] == pytest.approx(0.5)
     band = krs.loc["margin-band"]
     assert (band["band_low"], band["band_high"], band["status"]) == (1.5, 3.0, "healthy")
+
+
+def test_seasonal_pacing_follows_last_years_curve(scored) -> None:
+    # Last January was back-loaded: 1 click a day, then 10 a day from the 21st (total 20 + 110 = 130).
+    last_year = daily("2025-01-01", 31, "clicks", lambda i: 1 if i < 20 else 10)
+    this_year = daily("2026-01-01", 10, "clicks", 1)
+    objectives = """
+objectives:
+  - id: o
+    title: A back-loaded Tết month
+    period: {start: 2026-01-01, end: 2026-01-31}
+    key_results:
+      - {id: seasonal, metric: clicks, baseline: 0, target: 100, pacing: seasonal}
+      - {id: linear, metric: clicks, baseline: 0, target: 100}
+"""
+    _, krs, _ = scored(last_year + this_year, objectives, "2026-01-10")
+    seasonal, linear = krs.loc["seasonal"], krs.loc["linear"]
+    assert seasonal["expected_progress"] == pytest.approx(10 / 130)
+    assert linear["expected_progress"] == pytest.approx(10 / 31)
+    assert seasonal["forecast"] == pytest.approx(10 / (10 / 130))  # 130: on course for last year's shape
+    assert seasonal["status"] == "on_track" and linear["status"] == "off_track"
