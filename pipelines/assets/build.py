@@ -11,6 +11,7 @@ import dagster as dg
 
 from pipelines.assets.ingest import source_asset
 from pipelines.assets.marts import campaign_daily_asset
+from pipelines.assets.report import progress_page
 from pipelines.assets.resources import OkrDefsResource, WarehouseResource
 from pipelines.assets.scores import okr_scores
 from pipelines.lib.spec import load_defs
@@ -22,7 +23,7 @@ def build_assets(defs_dir: Path) -> list[dg.AssetsDefinition]:
     okr_defs = load_defs(defs_dir)
     sources = sorted(okr_defs.sources)
     raw = [source_asset(name, okr_defs.sources[name].type, okr_defs.sources[name].platform) for name in sources]
-    return [*raw, campaign_daily_asset(sources), okr_scores]
+    return [*raw, campaign_daily_asset(sources), okr_scores, progress_page]
 
 
 def build_resources(defs_dir: Path, db_path: Path) -> dict[str, dg.ConfigurableResource]:

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from pipelines.cli import render
+from pipelines.cli.report_cmd import report
 from pipelines.cli.scores_view import NoScores, read_scores
 from pipelines.lib.paths import DEFAULT_DEFS_DIR, db_path_from_env
 from pipelines.lib.spec import DefsErrors, load_defs
@@ -132,9 +133,12 @@ def scores(db: DbOpt = None, as_of: AsOfOpt = None, format: Format = Format.tabl
         render.print_table(data, out)
 
 
+app.command(name="report")(report)
+
+
 @app.command()
 def demo(defs: DefsOpt = Path(DEFAULT_DEFS_DIR), db: DbOpt = None) -> None:
-    """Generate the demo team's data, run everything on it and print the scorecard."""
+    """Generate the demo team's data, run everything on it, print the scorecard and write the report."""
     from pipelines.demo.setup import prepare_demo
 
     db = db or db_path_from_env()
@@ -142,6 +146,7 @@ def demo(defs: DefsOpt = Path(DEFAULT_DEFS_DIR), db: DbOpt = None) -> None:
     _run(defs, db, as_of)
     render.print_table(read_scores(db), out)
     out.print(f"Database: {db.resolve()}", highlight=False, soft_wrap=True)
+    report(db=db)  # its last line: "Report: /abs/path/report.html"
 
 
 from pipelines.cli.diff_cmd import diff  # noqa: E402 (registered after the core commands)

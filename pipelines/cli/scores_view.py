@@ -98,6 +98,7 @@ def _shape(krs: pd.DataFrame, objs: pd.DataFrame) -> dict:
             "title": r["title"],
             "metric": r["metric"],
             "unit": r["unit"],
+            "currency_code": _clean(r["currency_code"]),
             "actual": _clean(r["actual"]),
             "stay_above": _clean(r["band_low"]),
             "stay_below": _clean(r["band_high"]),
