@@ -14,7 +14,7 @@ from rich.console import Console
 
 from pipelines.cli import render
 from pipelines.cli.report_cmd import report
-from pipelines.cli.scores_view import NoScores, read_scores
+from pipelines.cli.scores_view import NoScores, read_scores, recompute_scores
 from pipelines.lib.paths import DEFAULT_DEFS_DIR, db_path_from_env
 from pipelines.lib.spec import DefsErrors, load_defs
 from pipelines.lib.spec.checks import lint_warnings
@@ -118,10 +118,26 @@ def run(defs: DefsOpt = Path(DEFAULT_DEFS_DIR), db: DbOpt = None, as_of: AsOfOpt
 
 
 @app.command()
-def scores(db: DbOpt = None, as_of: AsOfOpt = None, format: Format = Format.table) -> None:
+def scores(
+    db: DbOpt = None,
+    as_of: AsOfOpt = None,
+    format: Format = Format.table,
+    latest_knowledge: Annotated[
+        bool, typer.Option("--latest-knowledge", help="Recompute --as-of with today's data (restatements).")
+    ] = False,
+    defs: DefsOpt = Path(DEFAULT_DEFS_DIR),
+) -> None:
     """Show the latest scores (or those computed for --as-of) as a table, JSON or CSV."""
     try:
-        data = read_scores(db or db_path_from_env(), _as_of(as_of))
+        day = _as_of(as_of)
+        if latest_knowledge and day is None:
+            err.print("--latest-knowledge needs --as-of: the day to recompute", markup=False)
+            raise typer.Exit(2)
+        data = (
+            recompute_scores(db or db_path_from_env(), defs, day)
+            if latest_knowledge
+            else read_scores(db or db_path_from_env(), day)
+        )
     except NoScores as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None

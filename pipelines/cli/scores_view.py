@@ -41,6 +41,54 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def recompute_scores(db_path: Path, defs_dir: Path, as_of: dt.date) -> dict:
+    """Score `as_of` again with today's data (read-only), beside what was computed then.
+
+    Platforms restate past days; this shows what the restatement changed without rewriting history.
+    Each KR gains `then`: the score, status and actual of the latest run for that day (None if never scored).
+    """
+    from pipelines.lib.scoring.engine import compute_scores
+    from pipelines.lib.scoring.rollup import roll_up
+    from pipelines.lib.spec import load_defs
+
+    if not db_path.exists():
+        raise NoScores(f"no database at {db_path}: run `okr run` (or `okr demo`) first")
+    defs = load_defs(defs_dir)
+    with db.connect(db_path, read_only=True) as conn:
+        krs = compute_scores(conn, defs, as_of, run_id="latest-knowledge")
+        then = conn.execute(
+            "SELECT kind, objective_id, kr_id, score, status, actual FROM okr.score_history WHERE run_id = "
+            "(SELECT arg_max(run_id, computed_at) FROM okr.score_history WHERE as_of = ?)",
+            [as_of],
+        ).df()
+    objectives = {o.id: o for o in defs.objectives}
+    objs = pd.DataFrame(
+        [
+            {
+                **vars(s),
+                "title": objectives[s.objective_id].title,
+                "parent": objectives[s.objective_id].parent,
+                "type": objectives[s.objective_id].type,
+            }
+            for s in roll_up(defs.objectives, krs, as_of)
+        ]
+    )
+    data = _shape(krs, objs)
+    data["latest_knowledge"] = True
+    before = {
+        (r.kind, r.objective_id if isinstance(r.objective_id, str) else None, r.kr_id): r for r in then.itertuples()
+    }
+    for obj in data["objectives"]:
+        for kr in obj["key_results"]:
+            old = before.get(("kr", obj["id"], kr["id"]))
+            kr["then"] = (
+                None
+                if old is None
+                else {"score": _clean(old.score), "status": old.status, "actual": _clean(old.actual)}
+            )
+    return data
+
+
 def read_scores(db_path: Path, as_of: dt.date | None = None) -> dict:
     """The latest run's scores, or the latest run for `as_of` from the append-only history."""
     if not db_path.exists():

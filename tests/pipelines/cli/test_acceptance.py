@@ -156,3 +156,36 @@ def test_scores_formats(tmp_path: Path, shared_data: Path) -> None:
     assert earlier["as_of"] == "2019-08-10" and close(purchases["expected_progress"], 10 / 31)
     missing = okr("scores", "--db", str(tmp_path / "nope.duckdb"))
     assert missing.returncode == 1 and "no database" in missing.stderr
+
+
+def test_latest_knowledge_shows_what_a_restatement_changed(tmp_path: Path, ab_copy: Path) -> None:
+    defs = acceptance_defs(tmp_path / "defs", str(ab_copy / "*.csv"))
+    database = tmp_path / "okr.duckdb"
+    assert okr("run", "--defs", str(defs), "--db", str(database), "--as-of", "2019-08-15").returncode == 0
+    test_csv = ab_copy / "test_group.csv"
+    lines = test_csv.read_bytes().split(b"\r\n")
+    assert lines[10].startswith(b"Test Campaign;10.08.2019;") and lines[10].endswith(b";275")
+    lines[10] = lines[10][: -len(b";275")] + b";375"  # the platform restates 10 August: 100 more purchases
+    test_csv.write_bytes(b"\r\n".join(lines))
+    assert okr("run", "--defs", str(defs), "--db", str(database), "--as-of", "2019-08-16").returncode == 0
+    shown = okr(
+        "scores",
+        "--db",
+        str(database),
+        "--as-of",
+        "2019-08-15",
+        "--latest-knowledge",
+        "--defs",
+        str(defs),
+        "--format",
+        "json",
+    )
+    assert shown.returncode == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    purchases = next(kr for kr in data["objectives"][0]["key_results"] if kr["id"] == "purchases")
+    assert data["latest_knowledge"] is True and data["as_of"] == "2019-08-15"
+    assert (purchases["then"]["actual"], purchases["actual"]) == (8474, 8574)
+    assert close(purchases["then"]["score"], 0.4237) and close(purchases["score"], 8574 / 20000)
+    as_computed = json.loads(okr("scores", "--db", str(database), "--as-of", "2019-08-15", "--format", "json").stdout)
+    kept = next(kr for kr in as_computed["objectives"][0]["key_results"] if kr["id"] == "purchases")
+    assert kept["actual"] == 8474  # history is never rewritten
