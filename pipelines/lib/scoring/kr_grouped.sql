@@ -13,15 +13,15 @@ WITH spec AS (
 dims AS (
     SELECT DISTINCT kr_key, dimension FROM kr_filters
 ),
-matched AS (
-    SELECT
-        s.kr_key, s.through, s.expr_id, r.role, m.metric, m.report_date, m.platform, m.channel,
-        m.campaign_id, m.campaign_name, m.value, m.currency_code
+entities AS (
+    -- the distinct campaign/channel tuples of the mart: filters are matched here (small), not per row
+    SELECT DISTINCT source, platform, account_id, campaign_id, campaign_name, channel, source_medium
+    FROM marts.campaign_daily_metrics
+),
+kr_entities AS (
+    SELECT s.kr_key, e.*
     FROM spec AS s
-    JOIN kr_metrics AS r ON r.kr_key = s.kr_key
-    JOIN marts.campaign_daily_metrics AS m
-      ON m.metric = r.metric
-     AND m.report_date BETWEEN s.window_start AND s.through
+    CROSS JOIN entities AS e
     WHERE NOT EXISTS (
         SELECT 1
         FROM dims AS d
@@ -34,29 +34,48 @@ matched AS (
                 AND CASE
                         WHEN f.is_glob THEN (
                             CASE f.dimension
-                                WHEN 'platform' THEN m.platform
-                                WHEN 'account_id' THEN m.account_id
-                                WHEN 'channel' THEN m.channel
-                                WHEN 'campaign_name' THEN m.campaign_name
-                                WHEN 'campaign_id' THEN m.campaign_id
-                                WHEN 'source' THEN m.source
-                                WHEN 'source_medium' THEN m.source_medium
+                                WHEN 'platform' THEN e.platform
+                                WHEN 'account_id' THEN e.account_id
+                                WHEN 'channel' THEN e.channel
+                                WHEN 'campaign_name' THEN e.campaign_name
+                                WHEN 'campaign_id' THEN e.campaign_id
+                                WHEN 'source' THEN e.source
+                                WHEN 'source_medium' THEN e.source_medium
                             END
                         ) GLOB f.pattern
                         ELSE (
                             CASE f.dimension
-                                WHEN 'platform' THEN m.platform
-                                WHEN 'account_id' THEN m.account_id
-                                WHEN 'channel' THEN m.channel
-                                WHEN 'campaign_name' THEN m.campaign_name
-                                WHEN 'campaign_id' THEN m.campaign_id
-                                WHEN 'source' THEN m.source
-                                WHEN 'source_medium' THEN m.source_medium
+                                WHEN 'platform' THEN e.platform
+                                WHEN 'account_id' THEN e.account_id
+                                WHEN 'channel' THEN e.channel
+                                WHEN 'campaign_name' THEN e.campaign_name
+                                WHEN 'campaign_id' THEN e.campaign_id
+                                WHEN 'source' THEN e.source
+                                WHEN 'source_medium' THEN e.source_medium
                             END
                         ) = f.pattern
                     END
           )
     )
+),
+matched AS (
+    -- equi-joins on the matched tuples and the KR's measures; the date range last
+    SELECT
+        s.kr_key, s.through, s.expr_id, r.role, m.metric, m.report_date, m.platform, m.channel,
+        m.campaign_id, m.campaign_name, m.value, m.currency_code
+    FROM kr_entities AS k
+    JOIN spec AS s ON s.kr_key = k.kr_key
+    JOIN kr_metrics AS r ON r.kr_key = k.kr_key
+    JOIN marts.campaign_daily_metrics AS m
+      ON m.source = k.source
+     AND m.platform = k.platform
+     AND m.account_id = k.account_id
+     AND m.campaign_id = k.campaign_id
+     AND m.campaign_name IS NOT DISTINCT FROM k.campaign_name
+     AND m.channel = k.channel
+     AND m.source_medium = k.source_medium
+     AND m.metric = r.metric
+     AND m.report_date BETWEEN s.window_start AND s.through
 )
 SELECT
     kr_key,
@@ -72,7 +91,8 @@ SELECT
     CAST(sum(value) FILTER (WHERE role = 'den') AS DOUBLE) AS den_sum,
     {expr_sql} AS expr_value,
     count(*) AS rows,
-    list(DISTINCT currency_code) FILTER (WHERE currency_code IS NOT NULL) AS currencies,
+    min(currency_code) AS currency_min,
+    max(currency_code) AS currency_max,
     CAST(sum(value) FILTER (WHERE role = 'num' AND report_date > through - 7) AS DOUBLE) AS num_last7,
     CAST(sum(value) FILTER (WHERE role = 'den' AND report_date > through - 7) AS DOUBLE) AS den_last7,
     CAST(sum(value) FILTER (WHERE role = 'num' AND report_date BETWEEN through - 13 AND through - 7) AS DOUBLE)

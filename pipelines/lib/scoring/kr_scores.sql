@@ -34,7 +34,8 @@ agg AS (
         max(d.report_date) AS data_through,
         count(d.report_date) AS days_with_data,
         count(d.day_value) AS days_measured,
-        list_distinct(flatten(list(d.currencies) FILTER (WHERE d.currencies IS NOT NULL))) AS currencies
+        CASE WHEN min(d.currency_min) IS NULL THEN CAST([] AS VARCHAR[])
+             ELSE list_distinct([min(d.currency_min), max(d.currency_max)]) END AS currencies
     FROM spec AS s
     LEFT JOIN daily AS d ON d.kr_key = s.kr_key
     GROUP BY s.kr_key

@@ -284,13 +284,19 @@ def behind(defs: OkrDefs, specs: pd.DataFrame, metrics: pd.DataFrame, filters: p
     exact `platform` or `source` filters (globs are kept: they may match).
     """
     rows = []
+    measures_of: dict[str, set[str]] = {}
+    for key, metric in zip(metrics["kr_key"], metrics["metric"], strict=True):
+        measures_of.setdefault(key, set()).add(metric)
+    exact: dict[tuple[str, str], set[str]] = {}
+    for key, dim, pattern, glob in filters.itertuples(index=False):
+        if not glob:
+            exact.setdefault((key, dim), set()).add(pattern)
+    provided = {name: set(src.metrics) for name, src in defs.sources.items()}
     for key in specs["kr_key"]:
-        measures = set(metrics.loc[metrics["kr_key"] == key, "metric"])
-        mine = filters.loc[(filters["kr_key"] == key) & ~filters["is_glob"]]
-        platforms = set(mine.loc[mine["dimension"] == "platform", "pattern"])
-        names = set(mine.loc[mine["dimension"] == "source", "pattern"])
+        measures = measures_of.get(key, set())
+        platforms, names = exact.get((key, "platform"), set()), exact.get((key, "source"), set())
         for name, src in defs.sources.items():
-            if not measures & set(src.metrics) or (platforms and src.platform not in platforms):
+            if not measures & provided[name] or (platforms and src.platform not in platforms):
                 continue
             if names and name not in names:
                 continue
