@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DAGSTER_HOME ?= $(CURDIR)/.dagster
 INSTANCE := mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 
-.PHONY: demo test lint ui install clean
+.PHONY: demo test lint ui install clean bench
 
 install: $(STAMP)
 
@@ -32,6 +32,10 @@ lint: $(STAMP)
 ui: $(STAMP)
 	$(INSTANCE)
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev
+
+# Not part of `make test`: 10M mart rows x 1,000 KRs takes minutes; writes docs/performance.md.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_scoring
 
 clean:
 	rm -rf $(VENV) data .dagster .pytest_cache .ruff_cache
