@@ -162,7 +162,10 @@ def demo(defs: DefsOpt = Path(DEFAULT_DEFS_DIR), db: DbOpt = None) -> None:
     _run(defs, db, as_of)
     render.print_table(read_scores(db), out)
     out.print(f"Database: {db.resolve()}", highlight=False, soft_wrap=True)
-    report(db=db)  # its last line: "Report: /abs/path/report.html"
+    from pipelines.assets.report import report_path
+
+    # the run above materialized report/progress_page: point at that file rather than render it again
+    out.print(f"Report: {report_path(db).resolve()}", highlight=False, soft_wrap=True)
 
 
 from pipelines.cli.diff_cmd import diff  # noqa: E402 (registered after the core commands)

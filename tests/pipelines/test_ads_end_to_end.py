@@ -19,6 +19,7 @@ from pipelines.cli.runner import run_pipeline
 from pipelines.cli.scores_view import read_scores
 from pipelines.lib import db
 from tests.conftest import write_defs
+from tests.connectors.test_ga4 import COLUMNS as GA4_COLUMNS
 from tests.connectors.test_google_ads import row
 from tests.connectors.test_meta_ads import insight, purchase
 from tests.fakes.ga4_server import FakeGa4Server, FakeProperty
@@ -61,16 +62,6 @@ objectives:
       - {id: blended-roas, metric: blended_roas, baseline: 3.0, target: 5.0}
       - {id: unattributed-sessions, metric: sessions, filters: {campaign_id: "(not set)"}, baseline: 0, target: 1000}
 """
-GA4_COLUMNS = [
-    "date",
-    "sessionCampaignId",
-    "sessionCampaignName",
-    "sessionDefaultChannelGroup",
-    "sessionSourceMedium",
-    "sessions",
-    "keyEvents",
-    "purchaseRevenue",
-]
 
 
 def ga4_rows() -> pd.DataFrame:

@@ -67,6 +67,7 @@ def compute_scores(conn: duckdb.DuckDBPyConnection, defs: OkrDefs, as_of: dt.dat
     _load_specs(conn, specs)
     grouped = _sql("kr_grouped.sql").replace("{expr_sql}", specs.expr_sql)
     conn.execute(f"CREATE OR REPLACE TEMP TABLE kr_grouped AS {grouped}", {"as_of": as_of} | specs.expr_params)
+    conn.execute(_sql("progress_macro.sql"))
     params = {"as_of": as_of, "run_id": run_id, "computed_at": computed_at}
     conn.execute(f"CREATE OR REPLACE TEMP TABLE kr_scores_new AS {_sql('kr_scores.sql')}", params)
     return conn.execute("SELECT * FROM kr_scores_new ORDER BY position").df()

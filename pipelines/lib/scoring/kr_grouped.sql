@@ -10,53 +10,44 @@ WITH spec AS (
     FROM kr_spec
     WHERE NOT self_reported
 ),
-dims AS (
-    SELECT DISTINCT kr_key, dimension FROM kr_filters
-),
 entities AS (
     -- the distinct campaign/channel tuples of the mart: filters are matched here (small), not per row
-    SELECT DISTINCT source, platform, account_id, campaign_id, campaign_name, channel, source_medium
-    FROM marts.campaign_daily_metrics
+    SELECT row_number() OVER () AS entity_id, *
+    FROM (
+        SELECT DISTINCT source, platform, account_id, campaign_id, campaign_name, channel, source_medium
+        FROM marts.campaign_daily_metrics
+    )
+),
+filter_hits AS (
+    -- per KR and tuple: how many of the KR's filtered dimensions at least one of its values matches
+    SELECT f.kr_key, e.entity_id, count(DISTINCT f.dimension) AS dims_matched
+    FROM kr_filters AS f
+    CROSS JOIN entities AS e
+    CROSS JOIN LATERAL (
+        SELECT CASE f.dimension
+                   WHEN 'platform' THEN e.platform
+                   WHEN 'account_id' THEN e.account_id
+                   WHEN 'channel' THEN e.channel
+                   WHEN 'campaign_name' THEN e.campaign_name
+                   WHEN 'campaign_id' THEN e.campaign_id
+                   WHEN 'source' THEN e.source
+                   WHEN 'source_medium' THEN e.source_medium
+               END AS dim_value
+    ) AS v
+    WHERE CASE WHEN f.is_glob THEN v.dim_value GLOB f.pattern ELSE v.dim_value = f.pattern END
+    GROUP BY f.kr_key, e.entity_id
+),
+filter_dims AS (
+    SELECT kr_key, count(DISTINCT dimension) AS dims FROM kr_filters GROUP BY kr_key
 ),
 kr_entities AS (
+    -- a tuple belongs to a KR when every dimension the KR filters on is matched (no filter: all tuples)
     SELECT s.kr_key, e.*
     FROM spec AS s
     CROSS JOIN entities AS e
-    WHERE NOT EXISTS (
-        SELECT 1
-        FROM dims AS d
-        WHERE d.kr_key = s.kr_key
-          AND NOT EXISTS (
-              SELECT 1
-              FROM kr_filters AS f
-              WHERE f.kr_key = d.kr_key
-                AND f.dimension = d.dimension
-                AND CASE
-                        WHEN f.is_glob THEN (
-                            CASE f.dimension
-                                WHEN 'platform' THEN e.platform
-                                WHEN 'account_id' THEN e.account_id
-                                WHEN 'channel' THEN e.channel
-                                WHEN 'campaign_name' THEN e.campaign_name
-                                WHEN 'campaign_id' THEN e.campaign_id
-                                WHEN 'source' THEN e.source
-                                WHEN 'source_medium' THEN e.source_medium
-                            END
-                        ) GLOB f.pattern
-                        ELSE (
-                            CASE f.dimension
-                                WHEN 'platform' THEN e.platform
-                                WHEN 'account_id' THEN e.account_id
-                                WHEN 'channel' THEN e.channel
-                                WHEN 'campaign_name' THEN e.campaign_name
-                                WHEN 'campaign_id' THEN e.campaign_id
-                                WHEN 'source' THEN e.source
-                                WHEN 'source_medium' THEN e.source_medium
-                            END
-                        ) = f.pattern
-                    END
-          )
-    )
+    LEFT JOIN filter_dims AS d ON d.kr_key = s.kr_key
+    LEFT JOIN filter_hits AS h ON h.kr_key = s.kr_key AND h.entity_id = e.entity_id
+    WHERE coalesce(h.dims_matched, 0) = coalesce(d.dims, 0)
 ),
 matched AS (
     -- equi-joins on the matched tuples and the KR's measures; the date range last

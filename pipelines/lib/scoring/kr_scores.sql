@@ -184,30 +184,10 @@ last_good AS (
 progressed AS (
     SELECT
         *,
-        CASE direction
-            WHEN 'stay_above' THEN CASE WHEN measure = 'at_end' THEN CAST(actual >= target_value AS DOUBLE)
-                                        ELSE days_held / nullif(days_measured, 0) END
-            WHEN 'stay_below' THEN CASE WHEN measure = 'at_end' THEN CAST(actual <= target_value AS DOUBLE)
-                                        ELSE days_held / nullif(days_measured, 0) END
-            WHEN 'milestone' THEN CASE
-                WHEN self_reported THEN actual
-                WHEN baseline_value IS NULL OR target_value >= baseline_value THEN CAST(actual >= target_value AS DOUBLE)
-                ELSE CAST(actual <= target_value AS DOUBLE) END
-            WHEN 'band' THEN NULL
-            ELSE (actual - baseline_value) / nullif(target_value - baseline_value, 0)
-        END AS progress,
-        CASE direction
-            WHEN 'stay_above' THEN CASE WHEN measure = 'at_end' THEN CAST(forecast >= target_value AS DOUBLE)
-                                        ELSE days_held / nullif(days_measured, 0) END
-            WHEN 'stay_below' THEN CASE WHEN measure = 'at_end' THEN CAST(forecast <= target_value AS DOUBLE)
-                                        ELSE days_held / nullif(days_measured, 0) END
-            WHEN 'milestone' THEN CASE
-                WHEN self_reported THEN actual
-                WHEN baseline_value IS NULL OR target_value >= baseline_value THEN CAST(forecast >= target_value AS DOUBLE)
-                ELSE CAST(forecast <= target_value AS DOUBLE) END
-            WHEN 'band' THEN NULL
-            ELSE (forecast - baseline_value) / nullif(target_value - baseline_value, 0)
-        END AS forecast_progress,
+        kr_progress(actual, direction, measure, baseline_value, target_value,
+                    days_held / nullif(days_measured, 0), self_reported) AS progress,
+        kr_progress(forecast, direction, measure, baseline_value, target_value,
+                    days_held / nullif(days_measured, 0), self_reported) AS forecast_progress,
         coalesce(len(fr.late_sources), 0) > 0 AS is_stale,
         array_to_string(fr.late_sources, '; ') AS stale_note,
         lg.score AS last_good_score,
