@@ -1,8 +1,9 @@
 """File source: any platform's CSV/Parquet export, normalized to the unified campaign-day grain.
 
 Rules an analyst can rely on: an empty campaign or channel becomes `(not set)` (never a lost row);
-an empty metric cell is NULL (never 0) and sums skip it; exact duplicate rows are counted (and
-dropped only when asked); any unparseable value fails the whole load, naming file, line and column.
+a campaign with a name but no id is keyed by its name; an empty metric cell is NULL (never 0) and sums
+skip it; exact duplicate rows are counted (and dropped only when asked); any unparseable value fails the
+whole load, naming file, line and column.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pandera.pandas as pa
 
+from connectors.campaign_key import is_placeholder
 from connectors.errors import CellError, SourceDataError
 from connectors.schemas import GRAIN, normalized_schema
 from connectors.tabular import FILE_COL, LINE_COL, TableFormat, expand, read_tables
@@ -113,6 +115,8 @@ def _normalize(feed: FileFeed, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Ce
     out["account_id"] = str(feed.account_id)
     cid = _text(raw, feed.campaign_id_column or feed.campaign_name_column)
     cname = _text(raw, feed.campaign_name_column) if feed.campaign_name_column else cid
+    # a row whose campaign has a name but no id (a GA4 export's utm-only campaign) is keyed by the name
+    cid = cid.mask(cid.map(is_placeholder) & ~cname.map(is_placeholder), cname)
     out["campaign_id"] = cid
     out["campaign_name"] = cname
     out["channel"] = _text(raw, feed.channel_column) if feed.channel_column else (feed.channel or NOT_SET)

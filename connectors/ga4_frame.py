@@ -11,6 +11,7 @@ import datetime as dt
 
 import pandas as pd
 
+from connectors.campaign_key import is_placeholder
 from connectors.ga4_config import Ga4Config
 from connectors.ga4_decode import DecodeError, ReportFacts
 
@@ -33,6 +34,7 @@ def daily_frame(config: Ga4Config, raw: pd.DataFrame, facts: ReportFacts) -> pd.
     rows["platform"] = PLATFORM
     rows["account_id"] = config.property_id
     rows["source_rows"] = 1
+    key_by_name(rows)
     for metric, ga4 in config.metrics.items():
         rows[metric] = raw[ga4].astype("float64")
     metrics = list(config.metrics)
@@ -46,6 +48,14 @@ def daily_frame(config: Ga4Config, raw: pd.DataFrame, facts: ReportFacts) -> pd.
     frame["account_timezone"] = facts.time_zone
     frame["source_rows"] = frame["source_rows"].astype("int64")
     return frame[[*LEADING, *metrics]]
+
+
+def key_by_name(rows: pd.DataFrame) -> None:
+    """A campaign without an id (utm_campaign without utm_id: sessionCampaignId is (not set)) is keyed by its
+    name, so two such campaigns on one channel stay two campaigns and can be matched to ad campaigns by
+    name; only traffic with no campaign at all ((not set), (direct), ...) keeps the (not set) id."""
+    no_id = rows["campaign_id"].map(is_placeholder) & ~rows["campaign_name"].map(is_placeholder)
+    rows.loc[no_id, "campaign_id"] = rows.loc[no_id, "campaign_name"]
 
 
 def period_frame(

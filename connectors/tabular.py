@@ -6,6 +6,7 @@ an analyst told `export.csv:4127` can open the file at that line.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import glob
 from dataclasses import dataclass
@@ -62,16 +63,41 @@ def _read_one(source: str, path: Path, fmt: TableFormat) -> pd.DataFrame:
 
 
 def _read_csv(source: str, path: Path, fmt: TableFormat) -> pd.DataFrame:
+    """Records with their line numbers; undecodable bytes or an unreadable record fail as a SourceDataError
+    naming the line, like any bad cell (never a bare UnicodeDecodeError or csv.Error)."""
+    try:
+        return _parse_csv(source, path, fmt)
+    except UnicodeDecodeError as exc:
+        message = f"not valid {fmt.encoding} text ({exc.reason}); set `encoding` for this source in sources.yaml"
+        raise SourceDataError(
+            source, [CellError(str(path), _line_of_bad_byte(path, fmt.encoding), None, message)]
+        ) from None
+    except LookupError:
+        message = f"unknown encoding {fmt.encoding!r}; set `encoding` to a Python codec name, e.g. utf-8 or cp1252"
+        raise SourceDataError(source, [CellError(str(path), 1, None, message)]) from None
+
+
+def _parse_csv(source: str, path: Path, fmt: TableFormat) -> pd.DataFrame:
     with path.open(encoding=fmt.encoding, newline="") as handle:
         delimiter = fmt.delimiter or _sniff(handle.read(65536))
         handle.seek(0)
         reader = csv.reader(handle, delimiter=delimiter)
-        header = next(reader, None)
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            raise SourceDataError(source, [CellError(str(path), 1, None, f"unreadable CSV header: {exc}")]) from None
         if header is None:
             return pd.DataFrame(columns=[FILE_COL, LINE_COL])
         header = [h.strip() for h in header]
         rows, lines, errors = [], [], []
-        for record in reader:
+        while True:
+            try:
+                record = next(reader, None)
+            except csv.Error as exc:  # e.g. a field over the csv module's size limit: the rest cannot be trusted
+                errors.append(CellError(str(path), reader.line_num, None, f"unreadable CSV record: {exc}"))
+                break
+            if record is None:
+                break
             if not record or all(not cell.strip() for cell in record):
                 continue
             if len(record) != len(header):
@@ -92,6 +118,18 @@ def _read_csv(source: str, path: Path, fmt: TableFormat) -> pd.DataFrame:
     frame[LINE_COL] = lines
     frame[FILE_COL] = str(path)
     return frame
+
+
+def _line_of_bad_byte(path: Path, encoding: str) -> int:
+    """The 1-based line holding the first undecodable byte (the file is decoded whole once, on failure only)."""
+    data = path.read_bytes()
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        # utf-8-sig reports offsets after the BOM it strips
+        skipped = len(codecs.BOM_UTF8) if "sig" in encoding.lower() and data.startswith(codecs.BOM_UTF8) else 0
+        return data.count(b"\n", 0, exc.start + skipped) + 1
+    return 1
 
 
 def _sniff(sample: str) -> str:

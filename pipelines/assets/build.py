@@ -5,25 +5,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import dagster as dg
 
+from pipelines.assets.automation import build_automation
 from pipelines.assets.ingest import source_asset
 from pipelines.assets.marts import campaign_daily_asset
+from pipelines.assets.partitions import SourceGroup, source_groups
 from pipelines.assets.report import progress_page
 from pipelines.assets.resources import OkrDefsResource, WarehouseResource
 from pipelines.assets.scores import okr_scores
-from pipelines.lib.spec import load_defs
-
-REFRESH_JOB = "okr_refresh"
+from pipelines.lib.spec import OkrDefs, load_defs
 
 
-def build_assets(defs_dir: Path) -> list[dg.AssetsDefinition]:
+def build_assets(defs_dir: Path, today: dt.date | None = None) -> list[dg.AssetsDefinition]:
     okr_defs = load_defs(defs_dir)
-    sources = sorted(okr_defs.sources)
-    raw = [source_asset(name, okr_defs.sources[name].type, okr_defs.sources[name].platform) for name in sources]
-    return [*raw, campaign_daily_asset(sources), okr_scores, progress_page]
+    return assets_for(okr_defs, source_groups(okr_defs, today))
+
+
+def assets_for(okr_defs: OkrDefs, groups: list[SourceGroup]) -> list[dg.AssetsDefinition]:
+    raw = [source_asset(okr_defs, name, group.partitions) for group in groups for name in group.sources]
+    return [*raw, campaign_daily_asset(sorted(okr_defs.sources)), okr_scores, progress_page]
 
 
 def build_resources(defs_dir: Path, db_path: Path) -> dict[str, dg.ConfigurableResource]:
@@ -33,22 +37,14 @@ def build_resources(defs_dir: Path, db_path: Path) -> dict[str, dg.ConfigurableR
     }
 
 
-def build_definitions(defs_dir: Path, db_path: Path) -> dg.Definitions:
-    refresh = dg.define_asset_job(
-        REFRESH_JOB,
-        selection=dg.AssetSelection.all(),
-        description="Ingest every source, rebuild the mart, score every KR and append history.",
-    )
-    nightly = dg.ScheduleDefinition(
-        name="okr_nightly",
-        job=refresh,
-        cron_schedule="0 6 * * *",
-        execution_timezone="Asia/Ho_Chi_Minh",
-        description="Refresh scores every morning at 06:00 Ho Chi Minh City time.",
-    )
+def build_definitions(defs_dir: Path, db_path: Path, today: dt.date | None = None) -> dg.Definitions:
+    okr_defs = load_defs(defs_dir)
+    groups = source_groups(okr_defs, today)
+    assets = assets_for(okr_defs, groups)
+    jobs, schedules = build_automation(groups, assets, okr_defs.refresh.hour, okr_defs.refresh.restatement_weekday)
     return dg.Definitions(
-        assets=build_assets(defs_dir),
-        jobs=[refresh],
-        schedules=[nightly],
+        assets=assets,
+        jobs=jobs,
+        schedules=schedules,
         resources=build_resources(defs_dir, db_path),
     )

@@ -10,6 +10,7 @@ from pipelines.assets.metadata import markdown
 from pipelines.assets.resources import OkrDefsResource
 from pipelines.lib import storage
 from pipelines.lib.scoring import score_all
+from pipelines.lib.spec import OkrDefs
 
 MART = dg.AssetKey(["marts", "campaign_daily"])
 KR_SCORES = dg.AssetKey(["okr", "kr_scores"])
@@ -31,6 +32,13 @@ def _spec(key: dg.AssetKey, deps: list[dg.AssetKey], description: str) -> dg.Ass
         ),
         _spec(OBJECTIVE_SCORES, [KR_SCORES], "Objectives: weighted roll-up of KRs and aligned children."),
         _spec(SCORE_HISTORY, [KR_SCORES], "Append-only: one row per KR per run, never rewritten."),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "every_kr_scored",
+            asset=KR_SCORES,
+            description="Every KR and KPI in okr_defs has a score or an explicit no_data/stale/not_started status.",
+        )
     ],
     pool="duckdb",
 )
@@ -60,6 +68,7 @@ def okr_scores(
             "statuses": dg.MetadataValue.json(counts),
         },
     )
+    yield coverage_check(defs, krs)
     yield dg.MaterializeResult(
         asset_key=OBJECTIVE_SCORES,
         metadata={
@@ -70,4 +79,25 @@ def okr_scores(
     )
     yield dg.MaterializeResult(
         asset_key=SCORE_HISTORY, metadata={"dagster/row_count": history_rows, "appended": len(krs)}
+    )
+
+
+def coverage_check(defs: OkrDefs, krs: pd.DataFrame) -> dg.AssetCheckResult:
+    """A KR silently missing from the scores, or scored `invalid`, would read as "nothing to worry about"."""
+    expected = {("kr", o.id, kr.id) for o in defs.objectives for kr in o.key_results}
+    expected |= {("kpi", "", k.id) for k in defs.kpis}
+    present = {("kpi", "", r.kr_id) if r.kind == "kpi" else ("kr", r.objective_id, r.kr_id) for r in krs.itertuples()}
+    missing = sorted("/".join(k[1:]).lstrip("/") for k in expected - present)
+    invalid = krs.loc[krs["status"].isna() | (krs["status"] == "invalid"), ["objective_id", "kr_id", "note"]]
+    return dg.AssetCheckResult(
+        asset_key=KR_SCORES,
+        check_name="every_kr_scored",
+        passed=not missing and invalid.empty,
+        description=None if not missing and invalid.empty else f"{len(missing)} missing, {len(invalid)} invalid",
+        metadata={
+            "defined": len(expected),
+            "scored": len(present & expected),
+            "missing": dg.MetadataValue.json(missing),
+            "invalid": markdown(invalid),
+        },
     )

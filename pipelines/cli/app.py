@@ -9,6 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 from rich.console import Console
 
@@ -98,9 +99,15 @@ def _run(defs: Path, db: Path, as_of: dt.date) -> None:
         raise typer.Exit(1) from None
     with err.status(f"Running the pipeline as of {as_of} into {db} …"):
         outcome = run_pipeline(defs, db, as_of)
+    for zone, (start, end) in outcome.ranges.items():
+        err.print(f"  loaded days {start}..{end} ({zone})", highlight=False)
     for key, meta in outcome.materialized.items():
         rows = meta.get("dagster/row_count")
+        if "rejected" in meta:
+            continue  # told below, with the reason
         err.print(f"  materialized {key}" + (f" ({rows} rows)" if rows is not None else ""), highlight=False)
+    for warning in outcome.warnings:
+        err.print(f"  warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     if not outcome.success:
         for failure in outcome.failures:
             err.print(failure, markup=False, highlight=False, soft_wrap=True)
@@ -176,4 +183,10 @@ app.command(name="explain")(explain)
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except duckdb.Error as exc:  # a locked or full database file: say so, without a traceback
+        from pipelines.cli.db_errors import describe
+
+        err.print(describe(exc), markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)

@@ -1,4 +1,8 @@
-"""`okr run`: materialize the code location's assets in process (the same assets `dagster dev` shows)."""
+"""`okr run`: materialize the code location's assets in process (the same assets `dagster dev` shows).
+
+The raw assets run over a partition range per time zone: from the earliest day any source is missing
+(or its look-back, for days the platforms restate) through as-of, then the mart, scores and report.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,16 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
+import duckdb
 
-from pipelines.assets.build import build_assets, build_resources
+from pipelines.assets.automation import as_of_run_config
+from pipelines.assets.build import assets_for, build_resources
+from pipelines.assets.partitions import SourceGroup, lookback_days, range_tags, source_groups
+from pipelines.lib import db, storage
+from pipelines.lib.spec import OkrDefs, load_defs
 
 
 @dataclass
@@ -17,16 +27,8 @@ class RunOutcome:
     success: bool
     failures: list[str] = field(default_factory=list)
     materialized: dict[str, dict] = field(default_factory=dict)
-
-
-def as_of_config(assets: list[dg.AssetsDefinition], as_of: dt.date) -> dict:
-    """The as-of date for every step that takes it (API pulls and scoring)."""
-
-    def takes_as_of(asset: dg.AssetsDefinition) -> bool:
-        fields = getattr(asset.op.config_schema.config_type, "fields", None) or {}
-        return "as_of" in fields
-
-    return {a.op.name: {"config": {"as_of": as_of.isoformat()}} for a in assets if takes_as_of(a)}
+    warnings: list[str] = field(default_factory=list)
+    ranges: dict[str, tuple[dt.date, dt.date]] = field(default_factory=dict)
 
 
 def _instance() -> dg.DagsterInstance:
@@ -34,28 +36,81 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
 
 
-def run_pipeline(defs_dir: Path, db_path: Path, as_of: dt.date, log_level: str = "WARNING") -> RunOutcome:
-    """Ingest, build the mart and score; failures are returned as messages, never raised."""
+def plan_range(conn: duckdb.DuckDBPyConnection, defs: OkrDefs, group: SourceGroup, as_of: dt.date) -> tuple | None:
+    """(start, end) for the group's raw assets: what is missing plus the look-back, up to as-of."""
+    if as_of < group.start:
+        return None
+    starts = []
+    for name in group.sources:
+        last = storage.last_loaded(conn, defs.sources[name].type, name)
+        if last is None:
+            starts.append(group.start)
+        else:
+            starts.append(min(last + dt.timedelta(days=1), as_of - dt.timedelta(days=lookback_days(defs, name) - 1)))
+    return max(min(starts), group.start), as_of
+
+
+def run_pipeline(defs_dir: Path, db_path: Path, as_of: dt.date, log_level: str = "CRITICAL") -> RunOutcome:
+    """Ingest, build the mart and score; failures are returned as messages, never raised (the console
+    logger stays quiet by default: the CLI prints the outcome, the instance keeps the full event log)."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    assets = build_assets(defs_dir)
+    okr_defs = load_defs(defs_dir)
+    groups = source_groups(okr_defs)
+    assets = assets_for(okr_defs, groups)
+    with db.connect(db_path) as conn:
+        storage.ensure_schema(conn)
+        ranges = {g.timezone: plan_range(conn, okr_defs, g, as_of) for g in groups}
+    raw_keys = {k for g in groups for k in g.raw_keys}
+    downstream = [k for a in assets for k in a.keys if k not in raw_keys]
+    planned = [(g, ranges[g.timezone]) for g in groups if ranges[g.timezone]]
+    # One run when every source shares a time zone (the usual case); else one run per zone, then the rest.
+    if len(planned) == 1:
+        runs = [(planned[0][0].raw_keys + downstream, range_tags(*planned[0][1]))]
+    else:
+        runs = [(g.raw_keys, range_tags(*r)) for g, r in planned] + [(downstream, {})]
+    outcome = RunOutcome(success=True, ranges={g.timezone: r for g, r in planned})
+    config = as_of_run_config(assets, as_of)
     with _instance() as instance:
-        result = dg.materialize(
-            assets,
-            resources=build_resources(defs_dir.resolve(), db_path.resolve()),
-            run_config=dg.RunConfig(
-                ops=as_of_config(assets, as_of),
-                loggers={"console": {"config": {"log_level": log_level}}},
-            ),
-            instance=instance,
-            raise_on_error=False,
-            tags={"okr/trigger": "cli"},
-        )
-    outcome = RunOutcome(success=result.success)
+        for selection, tags in runs:
+            result = dg.materialize(
+                assets,
+                selection=selection,
+                resources=build_resources(defs_dir.resolve(), db_path.resolve()),
+                run_config=dg.RunConfig(ops=config.ops, loggers={"console": {"config": {"log_level": log_level}}}),
+                instance=instance,
+                raise_on_error=False,
+                tags={"okr/trigger": "cli", **tags},
+            )
+            _collect(result, outcome)
+            if not result.success:
+                break
+    return outcome
+
+
+def _cause(error: Any) -> str:
+    """The exception the step's code raised (a full disk, a locked file), not Dagster's wrapper around it."""
+    while error.cause is not None and error.cls_name.startswith("Dagster"):
+        error = error.cause
+    return error.message.strip()
+
+
+def _collect(result: dg.ExecuteInProcessResult, outcome: RunOutcome) -> None:
+    outcome.success = outcome.success and result.success
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            continue
+        where = f"{evaluation.asset_key.to_user_string()} check {evaluation.check_name}"
+        text = f"{where}: {evaluation.description or 'failed'}"
+        if evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            outcome.failures.append(text)
+        else:
+            outcome.warnings.append(text)
     for event in result.get_step_failure_events():
         data = event.step_failure_data
+        if data.error and data.error.cls_name == "DagsterAssetCheckFailedError":
+            continue  # already reported above, with the check's own description
         message = data.user_failure_data.description if data.user_failure_data else None
-        outcome.failures.append(f"{event.step_key}: {message or data.error.message.strip()}")
+        outcome.failures.append(f"{event.step_key}: {message or _cause(data.error)}")
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
         outcome.materialized[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
-    return outcome

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.lib import db
+from pipelines.lib.scoring import specs
 from pipelines.report import queries
 from pipelines.report.model import KeyResult, Kpi, Objective, Point, Report
 from pipelines.report.movers import kr_movers
@@ -24,8 +25,8 @@ class NoReportData(Exception):
 
 
 def kr_key(row: dict[str, Any]) -> str:
-    """The key okr.kr_daily and okr.kr_contributions use (the scoring specs' `objective/kr` or `kpi/id`)."""
-    return f"kpi/{row['kr_id']}" if row["kind"] == "kpi" else f"{row['objective_id']}/{row['kr_id']}"
+    """The key okr.kr_daily and okr.kr_contributions use (the scoring specs' `objective/kr` or `kpi:id`)."""
+    return specs.kpi_key(row["kr_id"]) if row["kind"] == "kpi" else specs.kr_key(row["objective_id"], row["kr_id"])
 
 
 def _grouped(rows: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:

@@ -222,3 +222,33 @@ def test_no_matching_file_is_an_error(tmp_path: Path) -> None:
     )
     with pytest.raises(SourceDataError, match="no file matches this path"):
         read_file_feed(feed)
+
+
+def test_a_campaign_with_a_name_but_no_id_is_keyed_by_its_name(tmp_path: Path) -> None:
+    _write(
+        tmp_path / "ga4.csv",
+        "date,id,name,sessions\n"
+        "2026-01-01,(not set),tet-2026,30\n"
+        "2026-01-01,(not set),newsletter_jan,20\n"
+        "2026-01-01,(not set),(not set),5\n"
+        "2026-01-01,,(direct),4\n"
+        "2026-01-01,111,Spring,7\n",
+    )
+    feed = FileFeed(
+        name="ga4",
+        pattern=str(tmp_path / "*.csv"),
+        platform="ga4",
+        account_id="1",
+        date_column="date",
+        campaign_id_column="id",
+        campaign_name_column="name",
+        metrics={"sessions": MetricColumn("sessions")},
+    )
+    frame = read_file_feed(feed).frame
+    rows = sorted(zip(frame["campaign_id"], frame["campaign_name"], frame["sessions"], strict=True))
+    assert rows == [
+        ("(not set)", "(direct)", 9.0),
+        ("111", "Spring", 7.0),
+        ("newsletter_jan", "newsletter_jan", 20.0),
+        ("tet-2026", "tet-2026", 30.0),
+    ]

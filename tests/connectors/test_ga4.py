@@ -523,3 +523,22 @@ def test_large_property_pages_300k_rows_with_250k_pages(fake: FakeGa4Server) -> 
     last_day = load.frame[load.frame["report_date"] == D(2024, 2, 29)]
     assert len(last_day) == campaigns
     assert last_day["sessions"].sum() == sum(i % 13 + 1 for i in range(n - campaigns, n))
+
+
+def test_campaigns_without_an_id_are_keyed_by_name_so_they_stay_apart(fake: FakeGa4Server) -> None:
+    """utm_campaign without utm_id: GA4 says sessionCampaignId (not set); two such campaigns on one channel
+    must not merge into one row under the first name, or the campaign map could never pair them by name."""
+    rows = [
+        ("20240301", "(not set)", "tet-2026", "Email", "newsletter / email", 30, 1.0, 10.0),
+        ("20240301", "(not set)", "newsletter_jan", "Email", "newsletter / email", 20, 0.0, 0.0),
+        ("20240301", "(not set)", "(not set)", "Email", "newsletter / email", 5, 0.0, 0.0),
+        ("20240301", "333", "Spring", "Email", "newsletter / email", 7, 0.0, 0.0),
+    ]
+    fake.properties[PROPERTY] = FakeProperty(table(rows))
+    frame = fetch_daily(config(fake), D(2024, 3, 1), D(2024, 3, 1)).frame
+    assert sorted(zip(frame["campaign_id"], frame["campaign_name"], frame["sessions"], strict=True)) == [
+        ("(not set)", "(not set)", 5.0),
+        ("333", "Spring", 7.0),
+        ("newsletter_jan", "newsletter_jan", 20.0),
+        ("tet-2026", "tet-2026", 30.0),
+    ]

@@ -54,5 +54,14 @@ def test_asset_graph_of_the_shipped_defs(tmp_path: Path) -> None:
     assert {k.to_user_string() for k in mart.parent_keys} == {"raw/ga4_web", "raw/google_ads", "raw/meta_ads"}
     for key in ("raw/ga4_web", "marts/campaign_daily", "okr/kr_scores"):
         assert defs.get_assets_def(dg.AssetKey.from_user_string(key)).op.pool == "duckdb"
-    schedule = defs.resolve_schedule_def("okr_nightly")
+    schedule = defs.resolve_schedule_def("okr_nightly_schedule")
     assert schedule.cron_schedule == "0 6 * * *" and schedule.execution_timezone == "Asia/Ho_Chi_Minh"
+    raw = defs.get_assets_def(dg.AssetKey(["raw", "google_ads"]))
+    assert isinstance(raw.partitions_def, dg.DailyPartitionsDefinition)
+    assert raw.partitions_def.timezone == "Asia/Ho_Chi_Minh"
+    assert {c.name for c in raw.check_specs} == {"schema", "freshness", "row_count_anomaly"}
+    assert next(c for c in raw.check_specs if c.name == "schema").blocking
+    assert {c.name for c in defs.get_assets_def(dg.AssetKey(["okr", "kr_scores"])).check_specs} == {"every_kr_scored"}
+    assert {j.name for j in defs.jobs} == {"okr_nightly", "okr_restatement"}
+    mart_checks = defs.get_assets_def(dg.AssetKey(["marts", "campaign_daily"])).check_specs
+    assert {c.name for c in mart_checks} == {"unmatched_campaign_share"}

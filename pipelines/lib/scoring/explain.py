@@ -14,6 +14,7 @@ import pandas as pd
 
 from pipelines.lib import db
 from pipelines.lib.scoring.engine import compute_scores
+from pipelines.lib.scoring.specs import kpi_key, kr_key
 from pipelines.lib.spec import OkrDefs
 from pipelines.lib.spec.models import BaseMetric, ExpressionMetric, RatioMetric
 
@@ -50,19 +51,22 @@ def _share(frame: pd.DataFrame, column: str) -> pd.Series:
 
 
 def explain(database: Path, defs: OkrDefs, key: str, as_of: dt.date, top: int = 5) -> Explanation:
-    """Everything behind KR `key` (objective/kr or kpi/id) as of a day."""
+    """Everything behind KR `key` (objective/kr, or kpi/id or kpi:id for a KPI) as of a day."""
     with db.connect(database, read_only=True) as conn:
         scores = compute_scores(conn, defs, as_of, run_id="explain")
-        scores["key"] = (
-            scores["kind"].map({"kr": "", "kpi": "kpi/"})
-            + scores["objective_id"].fillna("")
-            + (scores["kind"].map({"kr": "/", "kpi": ""}))
-            + scores["kr_id"]
-        )
-        if key not in set(scores["key"]):
-            raise KeyError(f"no key result or KPI {key!r}; known: {', '.join(sorted(scores['key']))}")
-        row = scores.loc[scores["key"] == key].iloc[0].to_dict()
-        spec_key = key
+        is_kpi = scores["kind"] == "kpi"
+        scores["spec_key"] = [
+            kpi_key(k) if kpi else kr_key(str(o), k)
+            for kpi, o, k in zip(is_kpi, scores["objective_id"], scores["kr_id"], strict=True)
+        ]
+        scores["label"] = scores["spec_key"].where(~is_kpi, "kpi/" + scores["kr_id"])
+        found = scores.loc[scores["spec_key"] == key]
+        if found.empty:  # `kpi/<id>` names a KPI unless a KR of an objective `kpi` has that key
+            found = scores.loc[scores["label"] == key]
+        if found.empty:
+            raise KeyError(f"no key result or KPI {key!r}; known: {', '.join(sorted(scores['label']))}")
+        row = found.iloc[0].to_dict()
+        spec_key = row["spec_key"]
         spec = conn.execute("SELECT * FROM kr_spec WHERE kr_key = ?", [spec_key]).df().iloc[0]
         filters = conn.execute(
             "SELECT dimension, pattern, is_glob FROM kr_filters WHERE kr_key = ? ORDER BY ALL", [spec_key]

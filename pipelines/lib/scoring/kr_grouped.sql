@@ -5,6 +5,8 @@
 --   per KR over the window    -> expression metrics, which are not decomposable into days
 -- Filter values are bound data from kr_filters; {expr_sql} is SQL the project compiled from checked
 -- expression trees, with metric names bound as $parameters.
+-- For a metric with agg `count` a day's num_sum is 1 when the metric has a value that day (the metric
+-- counts days, not campaign-day rows), so every sum over days (actual, pace, forecast) counts days.
 WITH spec AS (
     SELECT *, least(window_end, CAST($as_of AS DATE)) AS through
     FROM kr_spec
@@ -14,7 +16,8 @@ entities AS (
     -- the distinct campaign/channel tuples of the mart: filters are matched here (small), not per row
     SELECT row_number() OVER () AS entity_id, *
     FROM (
-        SELECT DISTINCT source, platform, account_id, campaign_id, campaign_name, channel, source_medium
+        SELECT DISTINCT source, platform, account_id, campaign_id, campaign_name, channel, source_medium,
+               unified_campaign_id
         FROM marts.campaign_daily_metrics
     )
 ),
@@ -30,6 +33,7 @@ filter_hits AS (
                    WHEN 'channel' THEN e.channel
                    WHEN 'campaign_name' THEN e.campaign_name
                    WHEN 'campaign_id' THEN e.campaign_id
+                   WHEN 'unified_campaign_id' THEN e.unified_campaign_id
                    WHEN 'source' THEN e.source
                    WHEN 'source_medium' THEN e.source_medium
                END AS dim_value
@@ -67,28 +71,39 @@ matched AS (
      AND m.source_medium = k.source_medium
      AND m.metric = r.metric
      AND m.report_date BETWEEN s.window_start AND s.through
+),
+grouped AS (
+    SELECT
+        kr_key,
+        report_date,
+        platform,
+        channel,
+        campaign_id,
+        GROUPING(report_date) = 0 AS is_daily,
+        GROUPING(campaign_id) = 0 AS is_campaign,
+        any_value(campaign_name) AS campaign_name,
+        CAST(sum(value) FILTER (WHERE role = 'num') AS DOUBLE) AS num_sum,
+        count(value) FILTER (WHERE role = 'num') AS num_count,
+        CAST(sum(value) FILTER (WHERE role = 'den') AS DOUBLE) AS den_sum,
+        {expr_sql} AS expr_value,
+        count(*) AS rows,
+        min(currency_code) AS currency_min,
+        max(currency_code) AS currency_max,
+        CAST(sum(value) FILTER (WHERE role = 'num' AND report_date > through - 7) AS DOUBLE) AS num_last7,
+        CAST(sum(value) FILTER (WHERE role = 'den' AND report_date > through - 7) AS DOUBLE) AS den_last7,
+        CAST(sum(value) FILTER (WHERE role = 'num' AND report_date BETWEEN through - 13 AND through - 7) AS DOUBLE)
+            AS num_prev7,
+        CAST(sum(value) FILTER (WHERE role = 'den' AND report_date BETWEEN through - 13 AND through - 7) AS DOUBLE)
+            AS den_prev7
+    FROM matched
+    GROUP BY GROUPING SETS ((kr_key, report_date), (kr_key, platform, channel, campaign_id), (kr_key))
 )
 SELECT
-    kr_key,
-    report_date,
-    platform,
-    channel,
-    campaign_id,
-    GROUPING(report_date) = 0 AS is_daily,
-    GROUPING(campaign_id) = 0 AS is_campaign,
-    any_value(campaign_name) AS campaign_name,
-    CAST(sum(value) FILTER (WHERE role = 'num') AS DOUBLE) AS num_sum,
-    count(value) FILTER (WHERE role = 'num') AS num_count,
-    CAST(sum(value) FILTER (WHERE role = 'den') AS DOUBLE) AS den_sum,
-    {expr_sql} AS expr_value,
-    count(*) AS rows,
-    min(currency_code) AS currency_min,
-    max(currency_code) AS currency_max,
-    CAST(sum(value) FILTER (WHERE role = 'num' AND report_date > through - 7) AS DOUBLE) AS num_last7,
-    CAST(sum(value) FILTER (WHERE role = 'den' AND report_date > through - 7) AS DOUBLE) AS den_last7,
-    CAST(sum(value) FILTER (WHERE role = 'num' AND report_date BETWEEN through - 13 AND through - 7) AS DOUBLE)
-        AS num_prev7,
-    CAST(sum(value) FILTER (WHERE role = 'den' AND report_date BETWEEN through - 13 AND through - 7) AS DOUBLE)
-        AS den_prev7
-FROM matched
-GROUP BY GROUPING SETS ((kr_key, report_date), (kr_key, platform, channel, campaign_id), (kr_key))
+    g.* REPLACE (
+        CASE WHEN s.num_agg = 'count' AND g.is_daily THEN CASE WHEN g.num_count > 0 THEN CAST(1 AS DOUBLE) END
+             ELSE g.num_sum END AS num_sum,
+        -- an expression can still overflow to ±inf; the 0-1 clamp would make that a 100 % score
+        CASE WHEN isfinite(g.expr_value) THEN g.expr_value END AS expr_value
+    )
+FROM grouped AS g
+JOIN spec AS s USING (kr_key)

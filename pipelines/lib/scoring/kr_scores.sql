@@ -25,7 +25,7 @@ agg AS (
     SELECT
         s.kr_key,
         CASE any_value(s.num_agg)
-            WHEN 'count' THEN sum(d.num_count)
+            -- agg count sums too: a day's num_sum is 1 when it has a value (kr_grouped.sql)
             WHEN 'max' THEN max(d.num_sum)
             WHEN 'last' THEN arg_max(d.num_sum, d.report_date)
             ELSE sum(d.num_sum)

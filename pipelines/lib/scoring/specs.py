@@ -134,14 +134,43 @@ class _Builder:
                 )
 
 
+def kr_key(objective_id: str, kr_id: str) -> str:
+    """The key of a KR in the scoring tables (okr.kr_daily, okr.kr_contributions): `objective/kr`."""
+    return f"{objective_id}/{kr_id}"
+
+
+def kpi_key(kpi_id: str) -> str:
+    """The key of a KPI: `kpi:id`. Ids cannot hold `:` or `/` and a KR key always holds one `/`, so no KR
+    key can equal it (`kpi/x` could: the KR `x` of an objective named `kpi`)."""
+    return f"kpi:{kpi_id}"
+
+
 def kr_window(obj: Objective, kr: KeyResult, as_of: dt.date) -> tuple[dt.date, dt.date]:
-    """The KR's own window, the trailing N days to as-of, or the objective's period."""
+    """The KR's own window, the trailing N days to as-of, or the objective's period.
+
+    Only a self-reported milestone may have neither (the load-time check exempts it: its value is
+    typed, not measured over a window); it gets the span its objective's measured KRs cover.
+    """
     if kr.window is not None and kr.window.trailing_days:
         return as_of - dt.timedelta(days=kr.window.trailing_days - 1), as_of
-    if kr.window is not None and kr.window.start is not None:
+    if kr.window is not None and kr.window.start is not None and kr.window.end is not None:
         return kr.window.start, kr.window.end
-    assert obj.period is not None, "checked at load time"
-    return obj.period.start, obj.period.end
+    if obj.period is not None:
+        return obj.period.start, obj.period.end
+    if kr.self_reported and kr.reported_on is not None:
+        return _objective_span(obj, kr.reported_on)
+    raise ValueError(f"key result {obj.id}/{kr.id} has no window and its objective no period")  # checked at load
+
+
+def _objective_span(obj: Objective, reported_on: dt.date) -> tuple[dt.date, dt.date]:
+    """From the earliest start to the latest end of the objective's fixed KR windows and the report day:
+    the dates the objective actually covers when it names no period."""
+    starts, ends = [reported_on], [reported_on]
+    for window in (kr.window for kr in obj.key_results):
+        if window is not None and window.start is not None and window.end is not None:
+            starts.append(window.start)
+            ends.append(window.end)
+    return min(starts), max(ends)
 
 
 def baseline_window(kind: str, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
@@ -239,11 +268,11 @@ def build_specs(defs: OkrDefs, as_of: dt.date) -> Specs:
     b = _Builder(defs, as_of)
     for obj in defs.objectives:
         for kr in obj.key_results:
-            key = f"{obj.id}/{kr.id}"
+            key = kr_key(obj.id, kr.id)
             b.specs.append(_kr_row(b, obj, kr, key) | {"definition_hash": _hash(defs, kr.metric, obj, kr)})
             b.add_filters(key, kr.filters)
     for kpi in defs.kpis:
-        key = f"kpi/{kpi.id}"
+        key = kpi_key(kpi.id)
         row = {
             "kr_key": key,
             "kind": "kpi",

@@ -12,9 +12,13 @@ MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_
 
 
 class Strict(BaseModel):
-    """Unknown keys are errors: a misspelt setting must never be silently ignored."""
+    """Unknown keys are errors: a misspelt setting must never be silently ignored.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+    Numbers must be finite: YAML reads `.inf` and `.nan` as floats, and either one passes `weight > 0`
+    or a baseline check yet makes every score it touches meaningless.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True, allow_inf_nan=False)
 
 
 def field_error(field: str, message: str) -> PydanticCustomError:

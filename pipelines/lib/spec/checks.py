@@ -31,7 +31,16 @@ def suggest(name: str, known: list[str]) -> str:
 
 
 def cross_check(defs: OkrDefs) -> list[DefsError]:
-    return [*_check_metrics(defs), *_check_sources(defs), *_check_objectives(defs), *_check_kpis(defs), *_lint(defs)]
+    from pipelines.lib.spec.credentials import check_credentials
+
+    return [
+        *_check_metrics(defs),
+        *_check_sources(defs),
+        *_check_objectives(defs),
+        *_check_kpis(defs),
+        *_lint(defs),
+        *check_credentials(defs.root),
+    ]
 
 
 def _check_metrics(defs: OkrDefs) -> list[DefsError]:

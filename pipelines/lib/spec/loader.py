@@ -9,20 +9,24 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from pipelines.lib.spec.campaign_map_model import CAMPAIGN_MAP_FILE, CampaignLink, CampaignMapFile
 from pipelines.lib.spec.checks import cross_check
 from pipelines.lib.spec.errors import DefsError, DefsErrors
 from pipelines.lib.spec.models import (
     UNION_TAGS,
+    FxRates,
     KeyResult,
     Kpi,
     Metric,
     MetricsFile,
     Objective,
     ObjectivesFile,
+    Refresh,
     Source,
     SourcesFile,
 )
-from pipelines.lib.spec.yaml_lines import Loc, LocatedYaml, load_yaml
+from pipelines.lib.spec.unify_checks import check_unification
+from pipelines.lib.spec.yaml_lines import Loc, LocatedYaml, UnreadableValue, load_yaml
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -58,8 +62,12 @@ class OkrDefs:
     metrics: dict[str, Metric] = field(default_factory=dict)
     objectives: list[Objective] = field(default_factory=list)
     kpis: list[Kpi] = field(default_factory=list)
+    refresh: Refresh = field(default_factory=Refresh)
     where: dict[str, Anchor] = field(default_factory=dict)
     warnings: list[DefsError] = field(default_factory=list)
+    reporting_currency: str | None = None  # sources.yaml: money is converted into it with fx_rates
+    fx_rates: FxRates | None = None
+    campaign_map: list[CampaignLink] = field(default_factory=list)  # campaign_map.yaml (optional)
     anchors: dict[int, Anchor] = field(default_factory=dict, repr=False)
     partial: set[int] = field(default_factory=set, repr=False)  # objects kept without their invalid fields
 
@@ -84,7 +92,7 @@ def _validate(doc: LocatedYaml, model: type[M], errors: list[DefsError]) -> M | 
 def _pydantic_errors(doc: LocatedYaml, exc: ValidationError) -> list[DefsError]:
     out = []
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
+        loc = _data_loc(doc.data, err["loc"])
         where = ".".join(str(p) for p in loc) or "(document)"
         if err["type"] == "extra_forbidden":
             pos, msg = doc.key_pos(loc), f"{where}: unknown field"
@@ -100,14 +108,45 @@ def _pydantic_errors(doc: LocatedYaml, exc: ValidationError) -> list[DefsError]:
     return out
 
 
-def _is_union_tag(part: Any) -> bool:
-    """pydantic inserts union member names (tags, model and validator names) into error paths; drop them."""
-    return isinstance(part, str) and (part in UNION_TAGS or part[:1].isupper() or "[" in part or part == "str")
+# Names pydantic gives the members of a plain union (`float | RelativeTarget`): builtin types.
+_MEMBER_NAMES = frozenset({"str", "float", "int", "bool"})
+
+
+def _looks_like_union_member(part: Any) -> bool:
+    """A union tag, a model or validator name (`RelativeTarget`, `function-after[...]`), a builtin type."""
+    return isinstance(part, str) and (part in UNION_TAGS or part in _MEMBER_NAMES or part[:1].isupper() or "[" in part)
+
+
+def _data_loc(data: Any, loc: tuple[Any, ...]) -> Loc:
+    """pydantic's error path as the analyst's keys: without the union members pydantic inserts.
+
+    Why the data decides: a member name cannot be told from a key by its spelling alone; an analyst's
+    `Target:`, a source named `Meta` or a misspelt key `number` look exactly like one. So a part that
+    is a key (or index) of the YAML at that point is kept; one that is not and looks like a member
+    name is dropped; anything else (a missing field's name) is kept.
+    """
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        in_data = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and type(part) is int and 0 <= part < len(node)
+        )
+        if not in_data and _looks_like_union_member(part):
+            continue
+        node = node[part] if in_data else None
+        out.append(part)
+    return tuple(out)
 
 
 def _read(path: Path, errors: list[DefsError]) -> LocatedYaml | None:
     try:
         return load_yaml(path)
+    except UnreadableValue as exc:
+        mark = exc.problem_mark
+        errors.append(DefsError(path, mark.line + 1, mark.column + 1, str(exc.problem)))
+    except RecursionError:
+        # load_yaml limits nesting; this is the last guard should a deep stack meet a deep file
+        errors.append(DefsError(path, 1, 1, "invalid YAML: nested too deeply to read"))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -135,9 +174,30 @@ def _load_catalogue_files(defs: OkrDefs, errors: list[DefsError]) -> None:
         )
         if key == "sources":
             defs.sources = dict(items)
+            defs.refresh = parsed.refresh if parsed else defs.refresh
+            defs.where["file:sources"] = Anchor(doc, ())
+            if parsed is not None:
+                defs.reporting_currency, defs.fx_rates = parsed.reporting_currency, parsed.fx_rates
         else:
             defs.metrics = dict(items)
         defs.where |= {f"{key[:-1]}:{k}": Anchor(doc, (key, k)) for k in items}
+
+
+def _load_campaign_map(defs: OkrDefs, errors: list[DefsError]) -> None:
+    """campaign_map.yaml is optional: without it, campaigns are matched by id and normalized name only."""
+    path = defs.root / CAMPAIGN_MAP_FILE
+    if not path.exists() or (doc := _read(path, errors)) is None:
+        return
+    parsed = _validate(doc, CampaignMapFile, errors)
+    raw = doc.data.get("campaign_map") if isinstance(doc.data, dict) else None
+    # when the file has errors, the valid links are still checked against sources.yaml
+    links = (
+        parsed.campaign_map if parsed else [_quietly(CampaignLink, r) for r in (raw if isinstance(raw, list) else [])]
+    )
+    for i, link in enumerate(links):
+        if link is not None:
+            defs.campaign_map.append(link)
+            defs.anchors[id(link)] = Anchor(doc, ("campaign_map", i))
 
 
 def _load_objectives(defs: OkrDefs, doc: LocatedYaml, errors: list[DefsError]) -> None:
@@ -191,7 +251,7 @@ def _without_bad_fields(adapter: TypeAdapter, raw: Any, keep: frozenset[str] = f
     try:
         return adapter.validate_python(raw), False
     except ValidationError as exc:
-        bad = {_field_of(e["loc"]) for e in exc.errors() if e["type"] != "missing"} - {None}
+        bad = {_field_of(raw, e["loc"]) for e in exc.errors() if e["type"] != "missing"} - {None}
         if not isinstance(raw, dict) or not bad or bad & keep or any(e["type"] == "missing" for e in exc.errors()):
             return None, False
     try:
@@ -200,8 +260,10 @@ def _without_bad_fields(adapter: TypeAdapter, raw: Any, keep: frozenset[str] = f
         return None, False
 
 
-def _field_of(loc: tuple) -> str | None:
-    return next((p for p in loc if isinstance(p, str) and not _is_union_tag(p)), None)
+def _field_of(raw: Any, loc: tuple) -> str | None:
+    """The top-level key of `raw` an error is about (None when the error is about `raw` itself)."""
+    path = _data_loc(raw, loc)
+    return path[0] if path and isinstance(path[0], str) else None
 
 
 def _salvage_objective(raw: Any) -> tuple[Objective | None, list[int], bool]:
@@ -234,6 +296,7 @@ def load_defs(root: Path | str) -> OkrDefs:
     errors: list[DefsError] = []
     defs = OkrDefs(root=root)
     _load_catalogue_files(defs, errors)
+    _load_campaign_map(defs, errors)
     folder = root / "objectives"
     objective_files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
     if not objective_files:
@@ -241,7 +304,7 @@ def load_defs(root: Path | str) -> OkrDefs:
     for path in objective_files:
         if (doc := _read(path, errors)) is not None:
             _load_objectives(defs, doc, errors)
-    found = cross_check(defs)
+    found = cross_check(defs) + check_unification(defs)
     errors += [e for e in found if not e.warning]
     defs.warnings = sorted(e for e in found if e.warning)
     if errors:

@@ -29,19 +29,23 @@ from pipelines.lib.spec.objectives_model import (
 )
 from pipelines.lib.spec.sources_model import (
     DEFAULT_LOOKBACK,
+    DEFAULT_RESTATEMENT,
     ColumnRef,
     CountRows,
     DateColumn,
     FileSource,
+    FxRates,
     Ga4Source,
     GoogleAdsSource,
     MetaAdsSource,
+    Refresh,
     Source,
     SourcesFile,
 )
 
 __all__ = [
     "DEFAULT_LOOKBACK",
+    "DEFAULT_RESTATEMENT",
     "FILTER_DIMENSIONS",
     "UNION_TAGS",
     "Band",
@@ -52,6 +56,7 @@ __all__ = [
     "ExpressionMetric",
     "FileSource",
     "Filters",
+    "FxRates",
     "Ga4Source",
     "GoogleAdsSource",
     "Identifier",
@@ -66,6 +71,7 @@ __all__ = [
     "ObjectivesFile",
     "Period",
     "RatioMetric",
+    "Refresh",
     "RelativeTarget",
     "Source",
     "SourcesFile",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, WithJsonSchema, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, ValidationInfo, WithJsonSchema, field_validator, model_validator
 
+from connectors.campaign_key import campaign_key_pattern
 from pipelines.lib.spec.base import Identifier, MetricName, Strict, field_error
 
 # Dimensions a filter may name, mapped to the mart column they compare (project-owned identifiers).
@@ -17,6 +19,7 @@ FILTER_DIMENSIONS: dict[str, str] = {
     "channel": "channel",
     "campaign": "campaign_name",
     "campaign_id": "campaign_id",
+    "unified_campaign": "unified_campaign_id",
     "source": "source",
     "source_medium": "source_medium",
 }
@@ -34,8 +37,30 @@ class Filters(Strict):
     channel: FilterValue | None = None
     campaign: FilterValue | None = None
     campaign_id: FilterValue | None = None
+    unified_campaign: FilterValue | None = None
     source: FilterValue | None = None
     source_medium: FilterValue | None = None
+
+    @field_validator("unified_campaign")
+    @classmethod
+    def _campaign_keys(cls, value: FilterValue | None) -> FilterValue | None:
+        """Compared with the mart's normalized key, so `Tết 2026` and `tet-2026` select the same campaign."""
+        if value is None:
+            return None
+        keys = [campaign_key_pattern(v) for v in ([value] if isinstance(value, str) else value)]
+        if None in keys:
+            raise ValueError("a unified_campaign filter names a campaign; rows without one have no unified campaign")
+        return keys[0] if isinstance(value, str) else keys
+
+    @field_validator("*")
+    @classmethod
+    def _not_empty(cls, value: FilterValue | None, info: ValidationInfo) -> FilterValue | None:
+        """`campaign: []` (a template emptied out) would otherwise filter nothing and count every campaign."""
+        if value == []:
+            raise ValueError(
+                f"an empty list matches no {info.field_name}; list at least one value or remove the filter"
+            )
+        return value
 
     def items(self) -> list[tuple[str, list[str]]]:
         """(dimension, values) pairs that are set, values always as a list."""
@@ -193,6 +218,8 @@ class KeyResult(Strict):
     @classmethod
     def _relative_text(cls, value: Any) -> Any:
         """`x2`, `+30%`, `-15%` become a RelativeTarget here, so a bad string yields one clear error."""
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"target must be a finite number, not {value}")  # one error, not one per member
         if not isinstance(value, str):
             return value
         m = _RELATIVE.match(value.strip())
@@ -221,6 +248,13 @@ class KeyResult(Strict):
             self._check_numbers(self.baseline, self.target)
         elif isinstance(self.target, RelativeTarget) and self.target.factor == 1:
             raise field_error("target", f"target {self.target.text} equals the baseline: progress would divide by zero")
+        elif isinstance(self.target, RelativeTarget) and isinstance(self.baseline, float) and self.baseline == 0:
+            # any multiple of 0 is 0: the target would equal the baseline (a measured one is checked when scored)
+            raise field_error(
+                "target",
+                f"target {self.target.text} of a baseline of 0 is 0 again: progress would divide by zero; "
+                "give the target as a number",
+            )
         return self
 
     def _check_numbers(self, baseline: float, target: float) -> None:

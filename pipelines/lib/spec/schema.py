@@ -1,4 +1,4 @@
-"""JSON Schema for the three okr_defs file kinds, so editors complete and check keys as analysts type.
+"""JSON Schema for the okr_defs file kinds, so editors complete and check keys as analysts type.
 
 Files in okr_defs carry `# yaml-language-server: $schema=schema/<kind>.schema.json`; the YAML
 language server (VS Code, JetBrains, Neovim) then validates against what `okr schema` writes here.
@@ -11,13 +11,20 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from pipelines.lib.spec.campaign_map_model import CampaignMapFile
 from pipelines.lib.spec.models import MetricsFile, ObjectivesFile, SourcesFile
 
-KINDS: dict[str, type[BaseModel]] = {"sources": SourcesFile, "metrics": MetricsFile, "objectives": ObjectivesFile}
+KINDS: dict[str, type[BaseModel]] = {
+    "sources": SourcesFile,
+    "metrics": MetricsFile,
+    "objectives": ObjectivesFile,
+    "campaign_map": CampaignMapFile,
+}
 TITLES = {
     "sources": "okr_defs sources.yaml: where the numbers come from",
     "metrics": "okr_defs metrics.yaml: the metric catalogue",
     "objectives": "okr_defs objectives/*.yaml: objectives, key results and KPIs",
+    "campaign_map": "okr_defs campaign_map.yaml: GA4-to-ad campaign links no automatic rule finds",
 }
 
 

@@ -11,6 +11,19 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 from pipelines.lib.spec.base import Identifier, MetricName, Strict
 
 Char = Annotated[str, StringConstraints(min_length=1, max_length=1)]
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+LookbackDays = Annotated[int, Field(ge=1, le=400)]
+
+
+def known_timezone(value: str | None) -> str | None:
+    """An IANA zone name: it sets the source's daily partitions and what "yesterday" means for it."""
+    if value is None:
+        return value
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {value!r}") from exc
+    return value
 
 
 class DateColumn(Strict):
@@ -33,7 +46,7 @@ class FileSource(Strict):
     path: str
     platform: Identifier
     account_id: str
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
+    currency: CurrencyCode | None = None
     timezone: str = "UTC"
     format: Literal["csv", "parquet"] | None = None
     delimiter: Char | None = None
@@ -48,15 +61,10 @@ class FileSource(Strict):
     metrics: dict[MetricName, str | ColumnRef | CountRows]
     drop_duplicates: bool = False
     allowed_lag_days: int = Field(default=2, ge=0)
+    lookback_days: LookbackDays | None = Field(default=None, description="days re-read nightly (default 7)")
+    restatement_days: LookbackDays | None = Field(default=None, description="days re-read weekly (default 28)")
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown IANA time zone {value!r}") from exc
-        return value
+    _known_timezone = field_validator("timezone")(known_timezone)
 
     @model_validator(mode="after")
     def _needs_campaign(self) -> FileSource:
@@ -71,7 +79,7 @@ class FileSource(Strict):
 
     def reported_dimensions(self) -> set[str]:
         """Filter dimensions whose values this source actually reports (not a constant placeholder)."""
-        dims = {"platform", "account", "campaign", "campaign_id", "source", "channel"}
+        dims = {"platform", "account", "campaign", "campaign_id", "unified_campaign", "source", "channel"}
         if self.source_medium is not None:
             dims.add("source_medium")
         return dims
@@ -81,13 +89,17 @@ class ApiSource(Strict):
     """What every platform API source shares: how far back the first run starts and how much is re-pulled."""
 
     start_date: dt.date | None = None
-    lookback_days: int | None = Field(default=None, ge=1, le=400)
+    lookback_days: LookbackDays | None = Field(default=None, description="days re-pulled nightly")
+    restatement_days: LookbackDays | None = Field(default=None, description="days re-pulled weekly")
+    timezone: str | None = Field(default=None, description="the account's reporting time zone (partitions)")
     allowed_lag_days: int = Field(default=2, ge=0)
     endpoint: str | None = None
     channel: str | None = None
 
+    _known_timezone = field_validator("timezone")(known_timezone)
+
     def reported_dimensions(self) -> set[str]:
-        return {"platform", "account", "campaign", "campaign_id", "source", "channel"}
+        return {"platform", "account", "campaign", "campaign_id", "unified_campaign", "source", "channel"}
 
 
 class GoogleAdsSource(ApiSource):
@@ -154,10 +166,51 @@ class Ga4Source(ApiSource):
 
 
 ADS_METRICS = ("spend", "impressions", "clicks", "conversions", "conversions_value")
-DEFAULT_LOOKBACK = {"google_ads": 30, "meta_ads": 28, "ga4": 7}
+# Nightly re-pull depth per source type, and the full restatement window the weekly job re-pulls:
+# Google Ads restates conversions by click date for up to 90 days, Meta up to 28, GA4 a few days
+# (attributed key events longer), and an export may be re-issued for the last weeks.
+DEFAULT_LOOKBACK = {"google_ads": 30, "meta_ads": 28, "ga4": 7, "file": 7}
+DEFAULT_RESTATEMENT = {"google_ads": 90, "meta_ads": 28, "ga4": 30, "file": 28}
 
 Source = Annotated[FileSource | GoogleAdsSource | MetaAdsSource | Ga4Source, Field(discriminator="type")]
 
 
+class Refresh(Strict):
+    """When the schedules run, in each source's own time zone (after the platforms' day has closed)."""
+
+    hour: int = Field(default=6, ge=0, le=23, description="hour of the nightly refresh")
+    restatement_weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = (
+        "sunday"
+    )
+
+
+class FxRates(Strict):
+    """Daily exchange rates read from a CSV or Parquet file: on `date`, 1 `from` is worth `rate` `to`.
+
+    The mart converts money into `reporting_currency` with the rate of each row's report date, or the
+    latest earlier one; a rate older than `max_age_days` is an error, so a feed that stopped updating
+    cannot quietly price this month's spend at last quarter's rate.
+    """
+
+    path: str = Field(description="a glob relative to sources.yaml, e.g. fx/daily_rates.csv")
+    format: Literal["csv", "parquet"] | None = None
+    delimiter: Char | None = None
+    encoding: str = "utf-8-sig"
+    thousands: Char | None = None
+    decimal: Char = "."
+    date: DateColumn = Field(default_factory=lambda: DateColumn(column="date"))
+    from_currency: str = Field(default="from", description="column of the ISO 4217 code converted from")
+    to_currency: str = Field(default="to", description="column of the ISO 4217 code converted to")
+    rate: str = Field(default="rate", description="column of the rate: units of `to` for 1 unit of `from`")
+    max_age_days: int | None = Field(
+        default=7, ge=0, description="the oldest usable rate, in days before a report date; null: no limit"
+    )
+
+
 class SourcesFile(Strict):
+    reporting_currency: CurrencyCode | None = Field(
+        default=None, description="ISO 4217 code every money metric is converted into (with fx_rates)"
+    )
+    fx_rates: FxRates | None = None
     sources: dict[Identifier, Source]
+    refresh: Refresh = Field(default_factory=Refresh)

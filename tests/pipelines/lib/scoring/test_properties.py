@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 import pytest
 import yaml
@@ -27,6 +26,7 @@ from hypothesis import strategies as st
 
 from pipelines.lib import db, storage
 from pipelines.lib.scoring import ScoreRun, score_all
+from pipelines.lib.scoring.explain import explain
 from pipelines.lib.spec import DefsErrors, load_defs
 
 SCORING = settings(
@@ -428,15 +428,15 @@ def test_objective_score_is_the_weighted_mean_of_its_scored_krs(data, rows, as_o
 
 
 # ---------------------------------------------------------------------------------------------------
-# Known bugs in pipelines/ (strict: each turns into a failure once fixed, so the marker gets removed)
+# Bugs found by the properties above, pinned as their smallest reproductions
 # ---------------------------------------------------------------------------------------------------
 
 JAN = dt.date(2026, 1, 2)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: agg count sums rows per day (campaign-days), README says days")
 def test_count_metric_counts_days_with_a_value() -> None:
-    """README: `count` (days with a value). Two campaigns on 1 Jan and one on 2 Jan are 2 days, not 3."""
+    """README: `count` (days with a value). Two campaigns on 1 Jan and one on 2 Jan are 2 days, not the 3
+    campaign-day rows it used to count."""
     rows = [
         Row(dt.date(2026, 1, 1), "meta_ads", "c1", "social", "clicks", 1.0),
         Row(dt.date(2026, 1, 1), "meta_ads", "c2", "social", "clicks", 1.0),
@@ -446,11 +446,10 @@ def test_count_metric_counts_days_with_a_value() -> None:
     assert got.loc["days", "actual"] == 2
 
 
-@pytest.mark.xfail(strict=True, reason="bug: expression x/0 is ±inf or NaN in DuckDB and scores as 1.0")
 @pytest.mark.parametrize(("revenue", "target"), [(5.0, 3), (0.0, 3), (5.0, 0.5)])
 def test_expression_dividing_by_zero_is_not_scored(revenue: float, target: float) -> None:
-    """A ratio metric turns x/0 into no data; an expression metric gives inf/NaN, which the clamp makes 1.0
-    (NaN, too: least(1, NaN) is 1 in DuckDB), so a KR with no spend at all shows 100 % and on_track."""
+    """A ratio metric turns x/0 into no data, and so does an expression metric now; it used to give inf/NaN,
+    which the clamp made 1.0 (NaN, too: least(1, NaN) is 1 in DuckDB): no spend at all showed 100 % on_track."""
     rows = [
         Row(dt.date(2026, 1, 1), "meta_ads", "c1", "social", "revenue", revenue),
         Row(dt.date(2026, 1, 1), "meta_ads", "c1", "social", "spend", 0.0),
@@ -459,10 +458,9 @@ def test_expression_dividing_by_zero_is_not_scored(revenue: float, target: float
     assert pd.isna(got.loc["k", "score"]) and got.loc["k", "status"] not in {"on_track", "at_risk", "off_track"}
 
 
-@pytest.mark.xfail(strict=True, raises=duckdb.OutOfRangeException, reason="bug: literal-only products are DECIMAL(18)")
 def test_literal_only_product_does_not_abort_the_run() -> None:
-    """compile_expression writes literals as `1000.0`, which DuckDB types DECIMAL; five of them multiplied
-    overflow, and the error aborts the whole scoring run, every other KR with it."""
+    """compile_expression used to write literals as `1000.0`, which DuckDB types DECIMAL; five of them
+    multiplied overflowed, and the error aborted the whole scoring run, every other KR with it."""
     rows = [Row(dt.date(2026, 1, 1), "meta_ads", "c1", "social", "spend", 5.0)]
     krs = [
         kr_yaml("bn", "spend_bn", {}, None, baseline=0, target=1),
@@ -472,8 +470,9 @@ def test_literal_only_product_does_not_abort_the_run() -> None:
     assert got.loc["k", "actual"] == 5.0 and got.loc["bn", "actual"] == pytest.approx(5e-15)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: objective `kpi` + KR `x` and KPI `x` share the key kpi/x")
 def test_kr_and_kpi_keys_never_collide() -> None:
+    """Objective `kpi` + KR `x` and KPI `x` used to share the key `kpi/x`: a PRIMARY KEY violation on
+    okr.kr_daily aborted the run. A KPI's key is `kpi:x` now, which no KR key can be."""
     rows = [
         Row(dt.date(2026, 1, 1), "meta_ads", "c1", "social", "clicks", 10.0),
         Row(dt.date(2026, 1, 1), "meta_ads", "c1", "social", "spend", 7.0),
@@ -483,25 +482,44 @@ def test_kr_and_kpi_keys_never_collide() -> None:
                         "key_results": [kr_yaml("x", "clicks", {}, None, baseline=0, target=100)]}],
         "kpis": [{"id": "x", "title": "X", "metric": "spend", "band": {"stay_below": 100}}],
     }  # fmt: skip
-    try:
-        _, got, _ = score(rows, defs, JAN)  # today: a PRIMARY KEY violation on okr.kr_daily aborts the run
-    except DefsErrors:
-        return  # rejecting the clash at load time is a fix too
+    _, got, _ = score(rows, defs, JAN)
     by_kind = got.reset_index().set_index("kind")
     assert (by_kind.loc["kr", "actual"], by_kind.loc["kpi", "actual"]) == (10.0, 7.0)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: `campaign: []` loads and then filters nothing out")
-def test_an_empty_filter_list_matches_nothing_or_is_rejected() -> None:
-    """An emptied list (e.g. a template with no campaigns left) must not silently mean every campaign."""
+def test_explain_tells_the_kpi_from_the_kr_of_an_objective_named_kpi(tmp_path: Path) -> None:
+    """`kpi:x` always names the KPI; `kpi/x` names the KR `x` of objective `kpi` when there is one."""
+    rows = [
+        Row(dt.date(2026, 1, 1), "meta_ads", "c1", "social", "clicks", 10.0),
+        Row(dt.date(2026, 1, 1), "meta_ads", "c1", "social", "spend", 7.0),
+    ]
+    folder = tmp_path / "defs"
+    (folder / "objectives").mkdir(parents=True)
+    (folder / "sources.yaml").write_text(SOURCES, encoding="utf-8")
+    (folder / "metrics.yaml").write_text(METRICS, encoding="utf-8")
+    objectives = {
+        "objectives": [{"id": "kpi", "title": "K", "period": {"start": PERIOD[0], "end": PERIOD[1]},
+                        "key_results": [kr_yaml("x", "clicks", {}, None, baseline=0, target=100)]}],
+        "kpis": [{"id": "x", "title": "X", "metric": "spend", "band": {"stay_below": 100}}],
+    }  # fmt: skip
+    (folder / "objectives" / "o.yaml").write_text(yaml.safe_dump(objectives), encoding="utf-8")
+    database = tmp_path / "w.duckdb"
+    with db.connect(database) as conn:
+        storage.ensure_schema(conn)
+        conn.register("incoming", mart_frame(rows))
+        conn.execute("INSERT INTO marts.campaign_daily_metrics BY NAME SELECT * FROM incoming")
+    defs = load_defs(folder)
+    assert explain(database, defs, "kpi/x", JAN).score["actual"] == 10.0
+    assert explain(database, defs, "kpi:x", JAN).score["actual"] == 7.0
+
+
+def test_an_empty_filter_list_is_rejected() -> None:
+    """An emptied list (e.g. a template with no campaigns left) used to load and mean every campaign."""
     rows = [Row(dt.date(2026, 1, 1), "meta_ads", "c1", "social", "clicks", 10.0)]
-    try:
-        _, got, _ = score(
-            rows, objective([kr_yaml("k", "clicks", {"campaign": []}, None, baseline=0, target=100)]), JAN
-        )
-    except DefsErrors:
-        return
-    assert got.loc["k", "status"] == "no_data"
+    with pytest.raises(DefsErrors) as caught:
+        score(rows, objective([kr_yaml("k", "clicks", {"campaign": []}, None, baseline=0, target=100)]), JAN)
+    (err,) = caught.value.errors
+    assert err.file.name == "o.yaml" and err.message.startswith("objectives.0.key_results.0.filters.campaign: ")
 
 
 def test_properties_helpers_agree_with_a_hand_computed_case() -> None:
