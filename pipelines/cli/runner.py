@@ -70,13 +70,18 @@ def run_pipeline(defs_dir: Path, db_path: Path, as_of: dt.date, log_level: str =
         runs = [(g.raw_keys, range_tags(*r)) for g, r in planned] + [(downstream, {})]
     outcome = RunOutcome(success=True, ranges={g.timezone: r for g, r in planned})
     config = as_of_run_config(assets, as_of)
+    op_of = {key: a.op.name for a in assets for key in a.keys}
     with _instance() as instance:
         for selection, tags in runs:
             result = dg.materialize(
                 assets,
                 selection=selection,
                 resources=build_resources(defs_dir.resolve(), db_path.resolve()),
-                run_config=dg.RunConfig(ops=config.ops, loggers={"console": {"config": {"log_level": log_level}}}),
+                run_config=dg.RunConfig(
+                    # only the steps this run selects: Dagster rejects config for ops outside the run
+                    ops={op: c for op, c in config.ops.items() if op in {op_of[k] for k in selection}},
+                    loggers={"console": {"config": {"log_level": log_level}}},
+                ),
                 instance=instance,
                 raise_on_error=False,
                 tags={"okr/trigger": "cli", **tags},

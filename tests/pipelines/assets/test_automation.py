@@ -266,3 +266,26 @@ def test_the_unmatched_campaign_check_on_the_demo_mart(loaded_demo: Path) -> Non
         "30% unmatched (threshold 25%)",
     )
     assert unmatched_check(shares | {"ga4_campaigns": 0, "ads_spend_unmatched_share": 1.0}).passed  # no GA4 side
+
+
+def test_okr_run_loads_sources_in_two_time_zones_with_one_run_each(demo_defs: Path, tmp_path: Path) -> None:
+    sources = demo_defs / "sources.yaml"
+    text = sources.read_text(encoding="utf-8")
+    meta = text.index("  meta_ads:")
+    sources.write_text(
+        text[:meta] + text[meta:].replace("timezone: Asia/Ho_Chi_Minh", "timezone: Asia/Bangkok", 1), encoding="utf-8"
+    )
+    defs = build_definitions(demo_defs, tmp_path / "okr.duckdb", today=TODAY)
+    assert {s.name for s in defs.schedules} == {
+        "okr_nightly_asia_bangkok_schedule",
+        "okr_nightly_asia_ho_chi_minh_schedule",
+        "okr_restatement_asia_bangkok_schedule",
+        "okr_restatement_asia_ho_chi_minh_schedule",
+    }
+    outcome = run_pipeline(demo_defs, tmp_path / "okr.duckdb", DEMO_AS_OF)
+    assert outcome.success, outcome.failures
+    assert outcome.ranges == {
+        "Asia/Bangkok": (dt.date(2024, 12, 1), DEMO_AS_OF),
+        "Asia/Ho_Chi_Minh": (dt.date(2024, 12, 1), DEMO_AS_OF),
+    }
+    assert {"raw/meta_ads", "raw/google_ads", "okr/kr_scores", "report/progress_page"} <= set(outcome.materialized)
