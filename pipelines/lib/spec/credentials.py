@@ -66,8 +66,12 @@ def _scan(path: Path, root: yaml.Node, check_keys: bool) -> list[DefsError]:
     """Walk the node tree (iteratively: a deep file must not exhaust the stack)."""
     errors = []
     stack: list[tuple[yaml.Node, str | None]] = [(root, None)]
+    seen: set[int] = set()  # an alias may point back at its own anchor (`a: &x [*x]`): visit each node once
     while stack:
         node, parent_key = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 name = str(key.value).strip().lower().replace("-", "_") if isinstance(key, yaml.ScalarNode) else ""

@@ -21,7 +21,7 @@ def known_timezone(value: str | None) -> str | None:
         return value
     try:
         zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:  # `Australia` is a folder of zones
         raise ValueError(f"unknown IANA time zone {value!r}") from exc
     return value
 

@@ -540,6 +540,7 @@ def test_each_known_injection_shape_is_rejected_or_harmless(text: str) -> None:
         "count(*)",
         "sum(sum(spend))",
         "sum(spend) + 1e400",
+        "sum(spend) + 1e4000.5",  # one number token to sqlglot, none to float(): found by the heavy profile
         "spend",
         "1 + 2",
     ],
@@ -1441,6 +1442,16 @@ def test_non_finite_numbers_are_rejected(tmp_path: Path, change: tuple[str, str]
     assert isinstance(result, DefsErrors)
     field = change[1].split(",")[-1].split(":")[0].strip()
     assert any(e.line == 6 and e.message.startswith(f"objectives.0.key_results.0.{field}:") for e in result.errors)
+
+
+def test_a_time_zone_folder_is_an_unknown_time_zone(tmp_path: Path) -> None:
+    """`Australia/Sydney` cut to `Australia` names a folder of zones: zoneinfo raised IsADirectoryError,
+    which escaped the validator (found by the heavy garbled-file profile)."""
+    sources = MINIMAL_SOURCES.replace("    account_id: a\n", "    account_id: a\n    timezone: Australia\n")
+    result = load_minimal(tmp_path, {"sources.yaml": sources})
+    assert isinstance(result, DefsErrors)
+    (err,) = [e for e in result.errors if not e.warning]
+    assert err.message == "sources.s.timezone: unknown IANA time zone 'Australia'", err
 
 
 def test_self_reported_kr_without_period_compiles(tmp_path: Path) -> None:
