@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-from tests.conftest import write_defs
+from tests.conftest import REPO, write_defs
 
 ACCEPTANCE_METRICS = """
 metrics:
@@ -60,3 +61,28 @@ def acceptance_defs(root: Path, data_glob: str) -> Path:
             "objectives/aug.yaml": ACCEPTANCE_OBJECTIVES,
         },
     )
+
+
+FEBRUARY_OBJECTIVE = """
+objectives:
+  - id: feb-push
+    title: A February push
+    period: {start: 2026-02-01, end: 2026-02-28}
+    key_results:
+      - {id: purchases, metric: conversions, filters: {platform: google_ads}, baseline: 0, target: 3000}
+"""
+
+
+def demo_defs(root: Path, objectives: str | None = None) -> Path:
+    """The shipped okr_defs under root/okr_defs with the seeded demo exports where their sources.yaml expects
+    them; `objectives` replaces the demo objectives (a short period keeps partition counts small)."""
+    from pipelines.demo.generator import write_demo_exports
+
+    defs = root / "okr_defs"
+    shutil.copytree(REPO / "okr_defs", defs)
+    if objectives is not None:
+        for old in (defs / "objectives").glob("*.yaml"):
+            old.unlink()
+        (defs / "objectives" / "objectives.yaml").write_text(objectives, encoding="utf-8")
+    write_demo_exports(root / "data" / "demo")
+    return defs

@@ -19,9 +19,8 @@ from pipelines.assets.metadata import column_schema, markdown
 from pipelines.assets.partitions import window_of
 from pipelines.assets.resources import OkrDefsResource
 from pipelines.lib import api_sources, quality, storage
-from pipelines.lib.feeds import file_feed
+from pipelines.lib.feeds import count_metrics, file_feed
 from pipelines.lib.spec import OkrDefs
-from pipelines.lib.spec.models import BaseMetric
 
 OWNERS = ["team:marketing-analytics"]
 KINDS = {
@@ -54,7 +53,7 @@ def check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
     ]
 
 
-def source_asset(defs: OkrDefs, name: str, partitions: dg.PartitionsDefinition | None = None) -> dg.AssetsDefinition:
+def source_asset(defs: OkrDefs, name: str, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     """The raw asset for source `name` (key raw/<name>), partitioned by its time zone's days."""
     src = defs.sources[name]
     key = dg.AssetKey(["raw", name])
@@ -90,16 +89,8 @@ def _define(name, src, key, body, description, partitions) -> dg.AssetsDefinitio
     return _raw
 
 
-def _window(context: dg.AssetExecutionContext, as_of: dt.date) -> tuple[dt.date, dt.date]:
-    return window_of(context) if context.has_partition_key_range or context.has_partition_key else (as_of, as_of)
-
-
-def _nonnegative(defs: OkrDefs, metrics: list[str]) -> set[str]:
-    return {m for m in metrics if isinstance(defs.metrics.get(m), BaseMetric) and defs.metrics[m].unit == "count"}
-
-
 def _load_file(context, name: str, as_of: dt.date, duckdb: DuckDBResource, defs: OkrDefs) -> dg.MaterializeResult:
-    window = _window(context, as_of)
+    window = window_of(context)
     feed = file_feed(defs, name)
     try:
         load = read_file_feed(feed)  # parsed and validated before the database is opened
@@ -132,7 +123,7 @@ def _load_file(context, name: str, as_of: dt.date, duckdb: DuckDBResource, defs:
             "rows_with_missing_metric": dg.MetadataValue.json(load.missing_values),
             "window_start": str(window[0]),
             "window_end": str(window[1]),
-            "data_through": str(days[(days <= window[1])].max()) if len(frame) else "None",
+            "data_through": str(max(days[frame.index])) if len(frame) else "None",
             "preview": markdown(frame.head(20)),
         },
         check_results=checks,
@@ -141,7 +132,7 @@ def _load_file(context, name: str, as_of: dt.date, duckdb: DuckDBResource, defs:
 
 def _pull_api(context, name: str, as_of: dt.date, duckdb: DuckDBResource, defs: OkrDefs) -> dg.MaterializeResult:
     kind = defs.sources[name].type
-    window = _window(context, as_of)
+    window = window_of(context)
     try:
         pulled = api_sources.pull(defs, name, window, as_of)  # the network never holds the DuckDB lock
     except SourceApiError as exc:
@@ -150,7 +141,7 @@ def _pull_api(context, name: str, as_of: dt.date, duckdb: DuckDBResource, defs: 
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     failures = (
         quality.schema_failures(
-            pulled.frame, quality.grain_schema(pulled.metrics, _nonnegative(defs, pulled.metrics), window)
+            pulled.frame, quality.grain_schema(pulled.metrics, count_metrics(defs, pulled.metrics), window)
         )
         if len(pulled.frame)
         else None

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from pipelines.lib.api_sources import first_day_needed
+from pipelines.lib.api_sources import first_day_needed, lookback, restatement
 from pipelines.lib.spec import OkrDefs
-from pipelines.lib.spec.models import DEFAULT_LOOKBACK, DEFAULT_RESTATEMENT
 
 DEFAULT_TIMEZONE = "UTC"
 
@@ -42,21 +41,11 @@ def source_timezone(defs: OkrDefs, name: str) -> str:
     return defs.sources[name].timezone or DEFAULT_TIMEZONE
 
 
-def lookback_days(defs: OkrDefs, name: str) -> int:
-    src = defs.sources[name]
-    return src.lookback_days or DEFAULT_LOOKBACK[src.type]
-
-
-def restatement_days(defs: OkrDefs, name: str) -> int:
-    src = defs.sources[name]
-    return max(src.restatement_days or DEFAULT_RESTATEMENT[src.type], lookback_days(defs, name))
-
-
 def source_groups(defs: OkrDefs, today: dt.date | None = None) -> list[SourceGroup]:
     """One group per time zone, sorted; partitions start on the earliest day the definitions read
     (a KR window or a measured baseline) or a source's own `start_date`, whichever is earlier."""
     today = today or dt.date.today()
-    needed = first_day_needed(defs, today) if defs.objectives or defs.kpis else today
+    needed = first_day_needed(defs, today)
     by_zone: dict[str, list[str]] = {}
     for name in sorted(defs.sources):
         by_zone.setdefault(source_timezone(defs, name), []).append(name)
@@ -70,8 +59,8 @@ def source_groups(defs: OkrDefs, today: dt.date | None = None) -> list[SourceGro
                 timezone=zone,
                 sources=tuple(names),
                 start=min(start, today - dt.timedelta(days=1)),
-                lookback_days=max(lookback_days(defs, n) for n in names),
-                restatement_days=max(restatement_days(defs, n) for n in names),
+                lookback_days=max(lookback(defs, n) for n in names),
+                restatement_days=max(restatement(defs, n) for n in names),
                 suffix=suffix,
             )
         )

@@ -15,10 +15,12 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from connectors.windows import pull_window
 from pipelines.assets.automation import as_of_run_config
 from pipelines.assets.build import assets_for, build_resources
-from pipelines.assets.partitions import SourceGroup, lookback_days, range_tags, source_groups
+from pipelines.assets.partitions import SourceGroup, range_tags, source_groups
 from pipelines.lib import db, storage
+from pipelines.lib.api_sources import lookback
 from pipelines.lib.spec import OkrDefs, load_defs
 
 
@@ -37,17 +39,15 @@ def _instance() -> dg.DagsterInstance:
 
 
 def plan_range(conn: duckdb.DuckDBPyConnection, defs: OkrDefs, group: SourceGroup, as_of: dt.date) -> tuple | None:
-    """(start, end) for the group's raw assets: what is missing plus the look-back, up to as-of."""
+    """(start, end) for the group's raw assets: from the earliest day any of them is missing (or its look-back
+    of restated days) through as-of; None when as-of is before the group's first partition."""
     if as_of < group.start:
         return None
-    starts = []
-    for name in group.sources:
-        last = storage.last_loaded(conn, defs.sources[name].type, name)
-        if last is None:
-            starts.append(group.start)
-        else:
-            starts.append(min(last + dt.timedelta(days=1), as_of - dt.timedelta(days=lookback_days(defs, name) - 1)))
-    return max(min(starts), group.start), as_of
+    windows = [
+        pull_window(storage.last_loaded(conn, defs.sources[n].type, n), as_of, lookback(defs, n), group.start)
+        for n in group.sources
+    ]
+    return min(w.start for w in windows), as_of
 
 
 def run_pipeline(defs_dir: Path, db_path: Path, as_of: dt.date, log_level: str = "CRITICAL") -> RunOutcome:

@@ -1,22 +1,18 @@
-"""Pull a platform API source for the window it needs: the first run from what the definitions need,
-later runs what is missing plus the restatement look-back (connectors.windows.pull_window)."""
+"""Pull a platform API source for the days a run covers (its partition range), outside any transaction."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 
-import duckdb
 import pandas as pd
 
 from connectors.ga4 import Ga4Config, Ga4Dimensions, fetch_daily
 from connectors.google_ads import GoogleAdsConfig, read_google_ads
 from connectors.meta_ads import MetaAdsConfig, read_meta_ads
-from connectors.windows import pull_window
-from pipelines.lib import storage
 from pipelines.lib.scoring.specs import build_specs
 from pipelines.lib.spec import OkrDefs
-from pipelines.lib.spec.models import DEFAULT_LOOKBACK, Ga4Source, GoogleAdsSource, MetaAdsSource
+from pipelines.lib.spec.models import DEFAULT_LOOKBACK, DEFAULT_RESTATEMENT, Ga4Source, GoogleAdsSource, MetaAdsSource
 
 ADS_METRICS = ["spend", "impressions", "clicks", "conversions", "conversions_value"]
 
@@ -41,18 +37,15 @@ def first_day_needed(defs: OkrDefs, as_of: dt.date) -> dt.date:
 
 
 def lookback(defs: OkrDefs, name: str) -> int:
+    """Days every nightly run re-pulls, because the platform may still restate them."""
     src = defs.sources[name]
     return src.lookback_days or DEFAULT_LOOKBACK[src.type]
 
 
-def plan_window(conn: duckdb.DuckDBPyConnection, defs: OkrDefs, name: str, as_of: dt.date) -> tuple | None:
-    """(start, end) to pull, or None when the definitions need nothing up to as_of."""
+def restatement(defs: OkrDefs, name: str) -> int:
+    """Days the weekly run re-pulls: the platform's full restatement window (never less than the look-back)."""
     src = defs.sources[name]
-    first = src.start_date or first_day_needed(defs, as_of)
-    if first > as_of:
-        return None
-    window = pull_window(storage.last_loaded(conn, src.type, name), as_of, lookback(defs, name), first)
-    return (window.start, window.end)
+    return max(src.restatement_days or DEFAULT_RESTATEMENT[src.type], lookback(defs, name))
 
 
 def _ga4_config(name: str, src: Ga4Source, lookback_days: int) -> Ga4Config:

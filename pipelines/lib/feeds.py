@@ -8,6 +8,11 @@ from pipelines.lib.spec import OkrDefs
 from pipelines.lib.spec.models import BaseMetric, ColumnRef, CountRows, FileSource
 
 
+def count_metrics(defs: OkrDefs, metrics) -> set[str]:
+    """The catalogue metrics among `metrics` that count things, so can never be negative."""
+    return {m for m in metrics if isinstance(defs.metrics.get(m), BaseMetric) and defs.metrics[m].unit == "count"}
+
+
 def file_feed(defs: OkrDefs, name: str) -> FileFeed:
     """A FileFeed for source `name`, its glob resolved against the okr_defs folder."""
     src = defs.sources[name]
@@ -18,9 +23,7 @@ def file_feed(defs: OkrDefs, name: str) -> FileFeed:
             metrics[metric] = MetricColumn(count_rows=True)
         else:
             metrics[metric] = MetricColumn(column=mapping.column if isinstance(mapping, ColumnRef) else mapping)
-    nonnegative = frozenset(
-        m for m in src.metrics if isinstance(defs.metrics.get(m), BaseMetric) and defs.metrics[m].unit == "count"
-    )
+    nonnegative = frozenset(count_metrics(defs, src.metrics))
     channel_column = src.channel.column if isinstance(src.channel, ColumnRef) else None
     return FileFeed(
         name=name,

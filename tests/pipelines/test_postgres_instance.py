@@ -14,19 +14,11 @@ import pytest
 
 from pipelines.assets.automation import NIGHTLY_JOB
 from pipelines.assets.build import build_definitions
-from pipelines.demo.generator import write_demo_exports
 from tests.conftest import REPO
+from tests.fixtures import FEBRUARY_OBJECTIVE, demo_defs
 from tests.postgres import postgres_bin_dir, postgres_server
 
 HCMC = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
-FEBRUARY = """
-objectives:
-  - id: feb-push
-    title: A February push
-    period: {start: 2026-02-01, end: 2026-02-28}
-    key_results:
-      - {id: purchases, metric: conversions, filters: {platform: google_ads}, baseline: 0, target: 3000}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +36,7 @@ def test_the_nightly_job_runs_on_a_postgres_instance(postgres, tmp_path: Path, m
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(REPO / "deploy" / "dagster.postgres.yaml", home / "dagster.yaml")
-    defs_dir = tmp_path / "okr_defs"
-    shutil.copytree(REPO / "okr_defs", defs_dir)
-    for old in (defs_dir / "objectives").glob("*.yaml"):
-        old.unlink()
-    (defs_dir / "objectives" / "feb.yaml").write_text(FEBRUARY, encoding="utf-8")
-    write_demo_exports(tmp_path / "data" / "demo")
+    defs_dir = demo_defs(tmp_path, FEBRUARY_OBJECTIVE)
     defs = build_definitions(defs_dir, tmp_path / "okr.duckdb", today=dt.date(2026, 3, 1))
 
     with dg.DagsterInstance.from_config(str(home)) as instance:

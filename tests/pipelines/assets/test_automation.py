@@ -4,7 +4,6 @@ schedule ticks, range backfills against single-day runs, a blocking check, and a
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import shutil
 import zoneinfo
 from pathlib import Path
@@ -18,12 +17,15 @@ from pipelines.assets.build import assets_for, build_definitions, build_resource
 from pipelines.assets.marts import unmatched_check
 from pipelines.assets.partitions import range_tags, source_groups
 from pipelines.cli.runner import run_pipeline
-from pipelines.demo.generator import DEMO_AS_OF, write_demo_exports
+from pipelines.demo.generator import DEMO_AS_OF
 from pipelines.lib import db
 from pipelines.lib.campaign_map import unmatched_share
 from pipelines.lib.spec import load_defs
 from pipelines.lib.storage import RAW_TABLES
 from tests.conftest import REPO
+from tests.fixtures import FEBRUARY_OBJECTIVE
+from tests.fixtures import demo_defs as shipped_demo_defs
+from tests.reliability_kit import table_rows
 
 HCMC = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 TODAY = dt.date(2026, 3, 1)  # fixes the partitions' start for these tests
@@ -33,18 +35,14 @@ RAW_KEYS = [dg.AssetKey(["raw", n]) for n in ("ga4_web", "google_ads", "meta_ads
 @pytest.fixture
 def demo_defs(tmp_path: Path) -> Path:
     """The shipped okr_defs with the seeded exports where their sources.yaml expects them."""
-    defs = tmp_path / "okr_defs"
-    shutil.copytree(REPO / "okr_defs", defs)
-    write_demo_exports(tmp_path / "data" / "demo")
-    return defs
+    return shipped_demo_defs(tmp_path)
 
 
 @pytest.fixture(scope="module")
 def loaded_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo loaded and scored once (18 months: the slow part); tests work on copies of it."""
     root = tmp_path_factory.mktemp("loaded")
-    shutil.copytree(REPO / "okr_defs", root / "okr_defs")
-    write_demo_exports(root / "data" / "demo")
+    shipped_demo_defs(root)
     outcome = run_pipeline(root / "okr_defs", root / "okr.duckdb", DEMO_AS_OF)
     assert outcome.success, outcome.failures
     return root
@@ -88,20 +86,8 @@ def test_schedule_ticks_request_the_demo_partitions(tmp_path: Path) -> None:
         assert ops["okr_scores"]["config"]["as_of"] == ops["raw__google_ads"]["config"]["as_of"] == "2026-02-22"
 
 
-FEBRUARY = """
-objectives:
-  - id: feb-push
-    title: A February push
-    period: {start: 2026-02-01, end: 2026-02-28}
-    key_results:
-      - {id: purchases, metric: conversions, filters: {platform: google_ads}, baseline: 0, target: 3000}
-"""
-
-
-def test_nightly_catches_up_missing_days_then_repulls_the_lookback(demo_defs: Path, tmp_path: Path) -> None:
-    for old in (demo_defs / "objectives").glob("*.yaml"):
-        old.unlink()
-    (demo_defs / "objectives" / "feb.yaml").write_text(FEBRUARY, encoding="utf-8")
+def test_nightly_catches_up_missing_days_then_repulls_the_lookback(tmp_path: Path) -> None:
+    demo_defs = shipped_demo_defs(tmp_path, FEBRUARY_OBJECTIVE)
     defs = build_definitions(demo_defs, tmp_path / "okr.duckdb", today=TODAY)
     (group,) = source_groups(load_defs(demo_defs), TODAY)
     assert group.start == dt.date(2026, 2, 1)
@@ -138,13 +124,6 @@ def test_nightly_catches_up_missing_days_then_repulls_the_lookback(demo_defs: Pa
         assert [d.isoformat() for d in days] == ["2026-02-01", "2026-02-09"]
 
 
-def table_checksum(database: Path, table: str) -> tuple[int, str]:
-    """Row count and a hash of every row in order, without the load timestamp."""
-    with db.connect(database, read_only=True) as conn:
-        frame = conn.execute(f"SELECT * EXCLUDE (extracted_at) FROM {table} ORDER BY ALL").df()  # noqa: S608
-    return len(frame), hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).values.tobytes()).hexdigest()
-
-
 def test_a_90_day_backfill_equals_90_single_day_runs(demo_defs: Path, tmp_path: Path) -> None:
     okr_defs = load_defs(demo_defs)
     assets = assets_for(okr_defs, source_groups(okr_defs, TODAY))
@@ -160,15 +139,16 @@ def test_a_90_day_backfill_equals_90_single_day_runs(demo_defs: Path, tmp_path: 
     with dg.DagsterInstance.ephemeral() as instance:
         job = job_on(backfill)
         assert job.execute_in_process(instance=instance, tags=range_tags(start, end), run_config=config).success
-        rows, digest = table_checksum(backfill, RAW_TABLES["file"])
+        loaded = table_rows(backfill, volatile=False)  # every table, in order, without load timestamps
         # Materializing the same range again changes nothing (delete-window-then-insert).
         assert job.execute_in_process(instance=instance, tags=range_tags(start, end), run_config=config).success
-        assert table_checksum(backfill, RAW_TABLES["file"]) == (rows, digest)
+        assert table_rows(backfill, volatile=False) == loaded
         job = job_on(singles)
         for offset in range(90):
             day = (start + dt.timedelta(days=offset)).isoformat()
             assert job.execute_in_process(instance=instance, partition_key=day, run_config=config).success
-    assert (rows, digest) == table_checksum(singles, RAW_TABLES["file"])
+    assert table_rows(singles, volatile=False) == loaded
+    rows = len(loaded[RAW_TABLES["file"]])
     with db.connect(backfill, read_only=True) as conn:
         days, campaigns = conn.execute(
             "SELECT count(DISTINCT report_date), count(DISTINCT campaign_id) FROM raw.file_exports"
