@@ -35,6 +35,13 @@ if not out.is_terminal:  # piped or captured: wide enough for the scorecard, no 
 DefsOpt = Annotated[Path, typer.Option("--defs", help="okr_defs folder.")]
 DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: DUCKDB_PATH or data/okr.duckdb).")]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Last day counted, YYYY-MM-DD (default: yesterday).")]
+FromOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        help="Backfill: pull every source again from this day (YYYY-MM-DD) through --as-of, in one run.",
+    ),
+]
 
 
 class Format(StrEnum):
@@ -43,13 +50,13 @@ class Format(StrEnum):
     csv = "csv"
 
 
-def _as_of(value: str | None) -> dt.date | None:
+def _as_of(value: str | None, option: str = "--as-of") -> dt.date | None:
     if value is None:
         return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        err.print(f"--as-of: {value!r} is not a date (YYYY-MM-DD)")
+        err.print(f"{option}: {value!r} is not a date (YYYY-MM-DD)")
         raise typer.Exit(2) from None
 
 
@@ -89,7 +96,7 @@ def schema(folder: OutDirOpt = Path(DEFAULT_DEFS_DIR) / "schema") -> None:
         out.print(f"wrote {path}", highlight=False, soft_wrap=True, markup=False)
 
 
-def _run(defs: Path, db: Path, as_of: dt.date) -> None:
+def _run(defs: Path, db: Path, as_of: dt.date, start: dt.date | None = None) -> None:
     from pipelines.cli.runner import run_pipeline
 
     try:
@@ -98,7 +105,7 @@ def _run(defs: Path, db: Path, as_of: dt.date) -> None:
         _print_defs_errors(exc)
         raise typer.Exit(1) from None
     with err.status(f"Running the pipeline as of {as_of} into {db} …"):
-        outcome = run_pipeline(defs, db, as_of)
+        outcome = run_pipeline(defs, db, as_of, start=start)
     for zone, (start, end) in outcome.ranges.items():
         err.print(f"  loaded days {start}..{end} ({zone})", highlight=False)
     for key, meta in outcome.materialized.items():
@@ -116,11 +123,20 @@ def _run(defs: Path, db: Path, as_of: dt.date) -> None:
 
 
 @app.command()
-def run(defs: DefsOpt = Path(DEFAULT_DEFS_DIR), db: DbOpt = None, as_of: AsOfOpt = None) -> None:
+def run(
+    defs: DefsOpt = Path(DEFAULT_DEFS_DIR),
+    db: DbOpt = None,
+    as_of: AsOfOpt = None,
+    start: FromOpt = None,
+) -> None:
     """Ingest the configured sources, rebuild the mart, score every KR and append history."""
     day = _as_of(as_of) or dt.date.today() - dt.timedelta(days=1)
+    first = _as_of(start, "--from")
+    if first is not None and first > day:
+        err.print(f"--from {first} is after --as-of {day}: nothing to load", markup=False)
+        raise typer.Exit(2)
     db = db or db_path_from_env()
-    _run(defs, db, day)
+    _run(defs, db, day, first)
     render.print_table(read_scores(db), out)
 
 

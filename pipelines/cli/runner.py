@@ -38,11 +38,22 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
 
 
-def plan_range(conn: duckdb.DuckDBPyConnection, defs: OkrDefs, group: SourceGroup, as_of: dt.date) -> tuple | None:
+def plan_range(
+    conn: duckdb.DuckDBPyConnection,
+    defs: OkrDefs,
+    group: SourceGroup,
+    as_of: dt.date,
+    start: dt.date | None = None,
+) -> tuple | None:
     """(start, end) for the group's raw assets: from the earliest day any of them is missing (or its look-back
-    of restated days) through as-of; None when as-of is before the group's first partition."""
+    of restated days) through as-of; None when as-of is before the group's first partition.
+
+    An explicit `start` is a backfill: exactly [start, as_of] is pulled again, whatever is stored, so an
+    analyst can re-pull a quarter after adding a source or after a platform restated older days."""
     if as_of < group.start:
         return None
+    if start is not None:
+        return max(start, group.start), as_of
     windows = [
         pull_window(storage.last_loaded(conn, defs.sources[n].type, n), as_of, lookback(defs, n), group.start)
         for n in group.sources
@@ -50,16 +61,19 @@ def plan_range(conn: duckdb.DuckDBPyConnection, defs: OkrDefs, group: SourceGrou
     return min(w.start for w in windows), as_of
 
 
-def run_pipeline(defs_dir: Path, db_path: Path, as_of: dt.date, log_level: str = "CRITICAL") -> RunOutcome:
+def run_pipeline(
+    defs_dir: Path, db_path: Path, as_of: dt.date, log_level: str = "CRITICAL", start: dt.date | None = None
+) -> RunOutcome:
     """Ingest, build the mart and score; failures are returned as messages, never raised (the console
-    logger stays quiet by default: the CLI prints the outcome, the instance keeps the full event log)."""
+    logger stays quiet by default: the CLI prints the outcome, the instance keeps the full event log).
+    `start` backfills: every source is pulled again from that day (see plan_range)."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
     okr_defs = load_defs(defs_dir)
     groups = source_groups(okr_defs)
     assets = assets_for(okr_defs, groups)
     with db.connect(db_path) as conn:
         storage.ensure_schema(conn)
-        ranges = {g.timezone: plan_range(conn, okr_defs, g, as_of) for g in groups}
+        ranges = {g.timezone: plan_range(conn, okr_defs, g, as_of, start) for g in groups}
     raw_keys = {k for g in groups for k in g.raw_keys}
     downstream = [k for a in assets for k in a.keys if k not in raw_keys]
     planned = [(g, ranges[g.timezone]) for g in groups if ranges[g.timezone]]

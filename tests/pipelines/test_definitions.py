@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import dagster as dg
@@ -65,3 +66,34 @@ def test_asset_graph_of_the_shipped_defs(tmp_path: Path) -> None:
     assert {j.name for j in defs.jobs} == {"okr_nightly", "okr_restatement"}
     mart_checks = defs.get_assets_def(dg.AssetKey(["marts", "campaign_daily"])).check_specs
     assert {c.name for c in mart_checks} == {"unmatched_campaign_share"}
+
+
+def test_the_readme_schedule_command_switches_on_the_schedule_the_ui_runs(tmp_path: Path) -> None:
+    """`dagster schedule start` from the project folder must name the code location `dagster dev` serves
+    (pyproject's code_location_name): a schedule started under another location name stays off in the UI."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    env = os.environ | {
+        "DAGSTER_HOME": str(home),
+        "OKR_DEFS_DIR": str(REPO / "okr_defs"),
+        "DUCKDB_PATH": str(tmp_path / "okr.duckdb"),
+    }
+    dagster = Path(sys.executable).parent / "dagster"
+    result = subprocess.run(
+        [str(dagster), "schedule", "start", "okr_nightly_schedule"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["dg"]["project"]
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        states = instance.all_instigator_state()
+    assert [
+        (s.name, s.status.value, s.origin.repository_origin.code_location_origin.location_name) for s in states
+    ] == [("okr_nightly_schedule", "RUNNING", project["code_location_name"])]
+    assert project["code_location_name"] == "okr_autoscore"

@@ -4,7 +4,10 @@ schedule ticks, range backfills against single-day runs, a blocking check, and a
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import subprocess
+import sys
 import zoneinfo
 from pathlib import Path
 
@@ -269,3 +272,38 @@ def test_okr_run_loads_sources_in_two_time_zones_with_one_run_each(demo_defs: Pa
         "Asia/Ho_Chi_Minh": (dt.date(2024, 12, 1), DEMO_AS_OF),
     }
     assert {"raw/meta_ads", "raw/google_ads", "okr/kr_scores", "report/progress_page"} <= set(outcome.materialized)
+
+
+def test_okr_run_from_backfills_a_restated_day_older_than_the_look_back(demo_copy: Path) -> None:
+    """`okr run --from D` re-pulls every source from D, which the nightly look-back (7 days) does not reach."""
+    database, defs_dir = demo_copy / "okr.duckdb", demo_copy / "okr_defs"
+    restated = DEMO_AS_OF - dt.timedelta(days=21)
+    export = demo_copy / "data" / "demo" / "meta_ads_campaigns.csv"
+    frame = pd.read_csv(export, sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    rows = frame["Reporting starts"] == restated.strftime("%d/%m/%Y")
+    frame.loc[rows, "Purchases"] = (frame.loc[rows, "Purchases"].astype(int) + 500).astype(str)
+    frame.to_csv(export, sep=";", index=False, encoding="utf-8-sig")
+    before, history = scores_of(database), history_rows(database)
+
+    def okr_run(*extra: str) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if k not in {"DUCKDB_PATH", "OKR_DEFS_DIR", "DAGSTER_HOME"}}
+        args = ["run", "--defs", str(defs_dir), "--db", str(database), "--as-of", DEMO_AS_OF.isoformat(), *extra]
+        return subprocess.run(
+            [sys.executable, "-m", "pipelines.cli", *args], capture_output=True, text=True, env=env, check=False
+        )
+
+    nightly = okr_run()
+    assert nightly.returncode == 0, nightly.stderr
+    assert f"loaded days {DEMO_AS_OF - dt.timedelta(days=6)}..{DEMO_AS_OF} (Asia/Ho_Chi_Minh)" in nightly.stderr
+    pd.testing.assert_frame_equal(scores_of(database)[["kr_key", "actual"]], before[["kr_key", "actual"]])
+
+    backfill = okr_run("--from", restated.isoformat())
+    assert backfill.returncode == 0, backfill.stderr
+    assert f"loaded days {restated}..{DEMO_AS_OF} (Asia/Ho_Chi_Minh)" in backfill.stderr
+    after = scores_of(database).merge(before, on="kr_key", suffixes=("", "_before")).set_index("kr_key")
+    row = after.loc["marketing-tet-paid/paid-purchases"]
+    assert row["actual"] - row["actual_before"] == pytest.approx(500 * rows.sum())
+    assert history_rows(database) == history + 2 * len(before)
+
+    late = okr_run("--from", (DEMO_AS_OF + dt.timedelta(days=1)).isoformat())
+    assert late.returncode == 2 and "is after --as-of" in late.stderr
