@@ -2,6 +2,8 @@
 
 A KR without data (no_data, not_started, invalid) is left out of the mean rather than counted as 0:
 a missing number must never look like failure. The counts of scored and unscored parts are kept.
+A stale KR keeps its last complete score, and that score counts: an objective whose sources are all late
+shows where it stood, marked `stale`, rather than "no data" next to KRs that plainly have numbers.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pandas as pd
 
 from pipelines.lib.spec.models import Objective
 
-UNSCORED = {"no_data", "not_started", "invalid", "stale"}
+UNSCORED = {"no_data", "not_started", "invalid"}
 BANDS = {"committed": (1.0, 0.7), "aspirational": (0.7, 0.4)}
 
 
@@ -52,21 +54,25 @@ def roll_up(objectives: list[Objective], kr_scores: pd.DataFrame, as_of: dt.date
     def visit(obj: Objective) -> ObjectiveScore:
         if obj.id in done:
             return done[obj.id]
-        parts, unscored = [], 0
+        parts, unscored, stale = [], 0, 0
         for row in by_objective[obj.id]:
             if row.status in UNSCORED or pd.isna(row.score):
                 unscored += 1
             else:
                 parts.append((row.weight, row.score, row.forecast_score))
+                stale += row.status == "stale"
         for child in children[obj.id]:
             result = visit(child)
             if result.score is None:
                 unscored += 1
             else:
                 parts.append((child.weight, result.score, result.forecast_score))
+                stale += result.status == "stale"
         score = _weighted([(w, s) for w, s, _ in parts])
         forecast = _weighted([(w, f) for w, _, f in parts])
         expected, status = None, status_for(obj.type, forecast)
+        if parts and stale == len(parts):  # every number behind it is a last complete one
+            status = "stale"
         if obj.period is not None:
             expected = min(max((as_of - obj.period.start).days + 1, 0), obj.period.days) / obj.period.days
             status = "not_started" if as_of < obj.period.start else status
