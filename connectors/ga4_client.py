@@ -156,7 +156,7 @@ def _blamed_field(message: str, fields: list[str]) -> str | None:
 
 
 def _field_label(config: Ga4Config, name: str) -> str:
-    metrics = [m for m, ga4 in config.metrics.items() if ga4 == name]
+    metrics = [m for m, ga4 in (config.metrics | config.period_metrics).items() if ga4 == name]
     dims = [col for col, ga4 in config.dimensions.by_column().items() if ga4 == name]
     owners = ", ".join(f"metric {m!r}" for m in metrics) or ", ".join(f"dimension for {d!r}" for d in dims)
     return f"field {name!r}" + (f" ({owners})" if owners else "")

@@ -76,7 +76,8 @@ class Ga4Config:
 
     name: str  # the source's name in sources.yaml, quoted in every error
     property_id: str  # digits ("properties/123" is accepted too)
-    metrics: dict[str, str]
+    metrics: dict[str, str]  # read per day (fetch_daily): they must add up over days
+    period_metrics: dict[str, str] = field(default_factory=dict)  # read per KR window only (fetch_periods)
     dimensions: Ga4Dimensions = field(default_factory=Ga4Dimensions)
     lookback_days: int = 7  # GA4 restates 24-48 h and key events longer; re-read this many days every run
     endpoint: str | None = None  # e.g. "http://127.0.0.1:8123" for a fake; None = analyticsdata.googleapis.com
@@ -90,8 +91,17 @@ class Ga4Config:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "property_id", _property_id(self.name, self.property_id))
-        self.fail_unless(bool(self.metrics), "no metrics are mapped; map at least one, e.g. sessions: sessions")
-        check_field_names(self, list(self.metrics.values()) + list(self.dimensions.by_column().values()))
+        self.fail_unless(
+            bool(self.metrics),
+            "no daily metrics are mapped; map at least one, e.g. sessions: sessions (the nightly load and the "
+            "freshness check read it; distinct counts such as users are only asked per KR window)",
+        )
+        check_field_names(
+            self,
+            [*self.metrics.values(), *self.period_metrics.values(), *self.dimensions.by_column().values()],
+        )
+        both = sorted(set(self.metrics) & set(self.period_metrics))
+        self.fail_unless(not both, f"metrics {both} are mapped both per day and per period; keep one")
         self.fail_unless(len(set(self.dimensions.by_column().values())) == 5, "the five dimensions must differ")
         self.fail_unless(self.lookback_days >= 1, f"lookback_days must be at least 1, not {self.lookback_days}")
         self.fail_unless(self.chunk_days >= 1, f"chunk_days must be at least 1, not {self.chunk_days}")

@@ -45,6 +45,17 @@ class ReportFacts:
                 ratio = sample.samples_read_count / sample.sampling_space_size
                 self.sampling_ratio = ratio if self.sampling_ratio is None else min(self.sampling_ratio, ratio)
 
+    def merge(self, other: ReportFacts) -> None:
+        """Add what another set of pages said (a load's facts are the merge of its reports' facts)."""
+        self.currency_code = _same(self.currency_code, other.currency_code, "currency code")
+        self.time_zone = _same(self.time_zone, other.time_zone, "time zone")
+        self.thresholded |= other.thresholded
+        self.data_loss_from_other_row |= other.data_loss_from_other_row
+        if other.sampling_ratio is not None:
+            mine = self.sampling_ratio
+            self.sampling_ratio = other.sampling_ratio if mine is None else min(mine, other.sampling_ratio)
+        self.currency_metrics |= other.currency_metrics
+
     @property
     def sampled(self) -> bool:
         return self.sampling_ratio is not None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from google.analytics.data_v1beta.types import (
     DateRange,
     Dimension,
+    FilterExpression,
     Metric,
     OrderBy,
     RunReportRequest,
@@ -30,17 +31,23 @@ MAX_BATCH = 5
 
 @dataclass(frozen=True)
 class ReportQuery:
-    """One report: a date range, its dimensions (also its sort order) and up to ten metrics."""
+    """One report: a date range, its dimensions (also its sort order), up to ten metrics and a filter."""
 
     start: dt.date
     end: dt.date
     dimensions: tuple[str, ...]
     metrics: tuple[str, ...]
     group: int = 0  # which metric group this is; groups of one chunk are joined on the dimensions
+    dimension_filter: str | None = None  # a FilterExpression as JSON (hashable); see connectors.ga4_filter
 
 
 def plan(
-    start: dt.date, end: dt.date, dimensions: list[str], metrics: list[str], chunk_days: int | None
+    start: dt.date,
+    end: dt.date,
+    dimensions: list[str],
+    metrics: list[str],
+    chunk_days: int | None,
+    dimension_filter: str | None = None,
 ) -> list[ReportQuery]:
     """Every (date chunk × metric group) report needed for the window; chunk_days None = one chunk."""
     if start > end:
@@ -50,7 +57,7 @@ def plan(
     unique = list(dict.fromkeys(metrics))
     groups = [tuple(unique[i : i + MAX_METRICS]) for i in range(0, len(unique), MAX_METRICS)]
     return [
-        ReportQuery(chunk_start, chunk_end, tuple(dimensions), group, number)
+        ReportQuery(chunk_start, chunk_end, tuple(dimensions), group, number, dimension_filter)
         for chunk_start, chunk_end in date_chunks(start, end, chunk_days)
         for number, group in enumerate(groups)
     ]
@@ -70,7 +77,7 @@ def date_chunks(start: dt.date, end: dt.date, chunk_days: int | None) -> list[tu
 
 def request_for(query: ReportQuery, offset: int, limit: int) -> RunReportRequest:
     """A page request: sorted by every dimension so that offset paging never repeats or skips a row."""
-    return RunReportRequest(
+    request = RunReportRequest(
         dimensions=[Dimension(name=d) for d in query.dimensions],
         metrics=[Metric(name=m) for m in query.metrics],
         date_ranges=[DateRange(start_date=query.start.isoformat(), end_date=query.end.isoformat())],
@@ -79,6 +86,9 @@ def request_for(query: ReportQuery, offset: int, limit: int) -> RunReportRequest
         limit=limit,
         return_property_quota=True,
     )
+    if query.dimension_filter is not None:
+        request.dimension_filter = FilterExpression.from_json(query.dimension_filter)
+    return request
 
 
 @dataclass

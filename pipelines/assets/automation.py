@@ -32,10 +32,20 @@ def as_of_run_config(assets: Sequence[dg.AssetsDefinition], as_of: dt.date) -> d
     return dg.RunConfig(ops={a.op.name: {"config": {"as_of": as_of.isoformat()}} for a in assets if takes_as_of(a)})
 
 
-def refresh_job(name: str, group: SourceGroup, description: str) -> AssetJob:
+def refresh_selection(group: SourceGroup) -> dg.AssetSelection:
     """The group's raw assets and everything downstream of them (mart, scores, history, report)."""
-    selection = dg.AssetSelection.assets(*group.raw_keys).downstream()
-    return dg.define_asset_job(name + group.suffix, selection=selection, description=description)
+    return dg.AssetSelection.assets(*group.raw_keys).downstream()
+
+
+def refresh_job(name: str, group: SourceGroup, description: str) -> AssetJob:
+    return dg.define_asset_job(name + group.suffix, selection=refresh_selection(group), description=description)
+
+
+def job_assets(group: SourceGroup, assets: Sequence[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
+    """The assets a group's jobs run: its run config may name only their steps (Dagster rejects the rest),
+    e.g. not the GA4 period query when the group's sources are files."""
+    keys = refresh_selection(group).resolve(assets)
+    return [a for a in assets if set(a.keys) & keys]
 
 
 def last_complete_day(when: dt.datetime, timezone: str) -> dt.date:
@@ -80,6 +90,7 @@ def build_automation(
 ) -> tuple[list[AssetJob], list[dg.ScheduleDefinition]]:
     jobs, schedules = [], []
     for group in groups:
+        in_job = job_assets(group, assets)
         nightly = refresh_job(
             NIGHTLY_JOB,
             group,
@@ -93,9 +104,9 @@ def build_automation(
             f"{group.timezone}, then rescore.",
         )
         jobs += [nightly, weekly]
-        schedules.append(_schedule(nightly, group, assets, f"0 {hour} * * *", group.lookback_days, "nightly"))
+        schedules.append(_schedule(nightly, group, in_job, f"0 {hour} * * *", group.lookback_days, "nightly"))
         cron = f"0 {hour} * * {(WEEKDAYS.index(weekday) + 1) % 7}"
-        schedules.append(_schedule(weekly, group, assets, cron, group.restatement_days, "restatement"))
+        schedules.append(_schedule(weekly, group, in_job, cron, group.restatement_days, "restatement"))
     return jobs, schedules
 
 

@@ -14,6 +14,7 @@ from pipelines.assets.automation import build_automation
 from pipelines.assets.ingest import source_asset
 from pipelines.assets.marts import campaign_daily_asset
 from pipelines.assets.partitions import SourceGroup, source_groups
+from pipelines.assets.periods import period_metrics_asset
 from pipelines.assets.report import progress_page
 from pipelines.assets.resources import OkrDefsResource, WarehouseResource
 from pipelines.assets.scores import okr_scores
@@ -27,7 +28,9 @@ def build_assets(defs_dir: Path, today: dt.date | None = None) -> list[dg.Assets
 
 def assets_for(okr_defs: OkrDefs, groups: list[SourceGroup]) -> list[dg.AssetsDefinition]:
     raw = [source_asset(okr_defs, name, group.partitions) for group in groups for name in group.sources]
-    return [*raw, campaign_daily_asset(sorted(okr_defs.sources)), okr_scores, progress_page]
+    ga4 = sorted(name for name, src in okr_defs.sources.items() if src.type == "ga4")
+    periods = period_metrics_asset(ga4)
+    return [*raw, campaign_daily_asset(sorted(okr_defs.sources)), periods, okr_scores, progress_page]
 
 
 def build_resources(defs_dir: Path, db_path: Path) -> dict[str, dg.ConfigurableResource]:

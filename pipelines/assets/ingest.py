@@ -18,7 +18,7 @@ from pipelines.assets.config import AsOfConfig
 from pipelines.assets.metadata import column_schema, markdown
 from pipelines.assets.partitions import window_of
 from pipelines.assets.resources import OkrDefsResource
-from pipelines.lib import api_sources, quality, storage
+from pipelines.lib import api_sources, ga4_tables, quality, storage
 from pipelines.lib.feeds import count_metrics, file_feed
 from pipelines.lib.spec import OkrDefs
 
@@ -149,13 +149,14 @@ def _pull_api(context, name: str, as_of: dt.date, duckdb: DuckDBResource, defs: 
     if failures is not None:
         return _rejected(context, name, kind, as_of, duckdb, defs, window, "rows fail the grain schema", failures)
     long = storage.to_long(pulled.frame, name, pulled.metrics) if len(pulled.frame) else pulled.frame
+    also = _day_quality_writer(name, defs, pulled, window)
     with duckdb.get_connection() as conn:
         storage.ensure_schema(conn)
         # An empty answer for a whole window keeps what is stored (an outage must not erase days);
         # the anomaly check below still flags days that came back with far fewer rows than usual.
         written = (
             storage.replace_source_window(
-                conn, kind, name, long, window, pulled.settled_before, pulled.conversion_definition
+                conn, kind, name, long, window, pulled.settled_before, pulled.conversion_definition, also
             )
             if len(long)
             else 0
@@ -179,6 +180,16 @@ def _pull_api(context, name: str, as_of: dt.date, duckdb: DuckDBResource, defs: 
         },
         check_results=checks,
     )
+
+
+def _day_quality_writer(name: str, defs: OkrDefs, pulled: api_sources.ApiPull, window):
+    """GA4: what the responses said about each day (sampled, thresholded, `(other)`), written with the rows."""
+    if not pulled.ranges:
+        return None
+    (account,) = defs.sources[name].accounts()
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    frame = ga4_tables.day_quality_frame(name, account, pulled.ranges, now)
+    return lambda conn: ga4_tables.replace_day_quality(conn, name, frame, window)
 
 
 def _after_write(conn, kind: str, name: str, as_of: dt.date, defs: OkrDefs, window) -> list[dg.AssetCheckResult]:

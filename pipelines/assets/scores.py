@@ -7,6 +7,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.assets.config import AsOfConfig
 from pipelines.assets.ingest import OWNERS
 from pipelines.assets.metadata import markdown
+from pipelines.assets.periods import PERIODS
 from pipelines.assets.resources import OkrDefsResource
 from pipelines.lib import storage
 from pipelines.lib.scoring import score_all
@@ -27,7 +28,7 @@ def _spec(key: dg.AssetKey, deps: list[dg.AssetKey], description: str) -> dg.Ass
     specs=[
         _spec(
             KR_SCORES,
-            [MART],
+            [MART, PERIODS],
             "Each KR and KPI as of a date: actual, progress, score, pace, forecast, status.",
         ),
         _spec(OBJECTIVE_SCORES, [KR_SCORES], "Objectives: weighted roll-up of KRs and aligned children."),

@@ -42,7 +42,10 @@ def explain(
     s, cur = ex.score, ex.score.get("currency_code")
     out.print(f"[bold]{ex.key}[/] — {s['title']}  (as of {day})")
     out.print(f"metric {ex.metric}: {ex.formula}", markup=False)
-    out.print(f"window {ex.window[0]} .. {ex.window[1]}; {ex.days_counted} days, {ex.rows_counted} mart rows counted")
+    counted = (
+        "one GA4 period query, below" if ex.periods else f"{ex.days_counted} days, {ex.rows_counted} mart rows counted"
+    )
+    out.print(f"window {ex.window[0]} .. {ex.window[1]}; {counted}")
     for dim, pattern, glob in ex.filters:
         out.print(f"filter {dim} {'GLOB' if glob else '='} {pattern!r}", markup=False)
     for src in ex.sources:
@@ -51,6 +54,8 @@ def explain(
             f"(allowed lag {src['allowed_lag_days']} days)",
             markup=False,
         )
+    for line in period_lines(ex.periods) + quality_lines(ex.quality):
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
     parts = f"numerator {_num(s['numerator'])}" + (
         f", denominator {_num(s['denominator'])}" if _opt(s["denominator"]) is not None else ""
     )
@@ -60,6 +65,9 @@ def explain(
         f"status {s['status']}" + (f"; {s['note']}" if s.get("note") else ""),
         markup=False,
     )
+    if ex.periods:  # users of two campaigns overlap: a distinct count has no per-campaign split to show
+        out.print("no campaign breakdown: distinct users of several campaigns do not add up", markup=False)
+        return
     out.print(_table("Top campaigns behind the value", ex.top_campaigns, "num_sum", "share"))
     out.print(_table("What moved it: last 7 days vs the 7 before", ex.movers, "change_7d", "num_last7"))
 
@@ -78,6 +86,46 @@ def _opt(value: float | None) -> float | None:
 
 def _num(value: float | None) -> str:
     return "-" if _opt(value) is None else f"{value:,.2f}"
+
+
+def _yes(flag: object) -> str:
+    return "yes" if flag else "no"
+
+
+def period_lines(periods: list[dict]) -> list[str]:
+    """The GA4 period query behind a distinct-count KR (and its measured baseline): window, filter, value."""
+    out = []
+    for p in periods:
+        head = (
+            f"period query ({p['role']}) {p['source']}: {p['ga4_metric'] or p['metric']} over "
+            f"{str(p['window_start'])[:10]}..{str(p['window_end'])[:10]}, no date dimension, "
+            + ("no filter" if p["filter_text"] == "no filter" else f"filter {p['filter_text']}")
+        )
+        if p["extracted_at"] is None:
+            out.append(f"{head}: not queried yet (run `okr run` for this as-of date)")
+            continue
+        value = "no row (nothing matched, or no users)" if p["value"] is None else f"{p['value']:,.0f}"
+        ratio = f" ({p['sampling_ratio']:.1%} of the data read)" if p["sampling_ratio"] is not None else ""
+        out.append(
+            f"{head} = {value}; queried {str(p['extracted_at'])[:16]}; thresholded {_yes(p['thresholded'])}, "
+            f"sampled {_yes(p['sampled'])}{ratio}, (other) row {_yes(p['data_loss_from_other_row'])}"
+        )
+    return out
+
+
+def quality_lines(quality: list[dict]) -> list[str]:
+    """What GA4 said about the days a KR read (daily sources), per source."""
+    out = []
+    for q in quality:
+        if q["origin"] != "daily":
+            continue  # told with the period query
+        ratio = f" (as little as {q['min_sampling_ratio']:.1%} read)" if q["min_sampling_ratio"] is not None else ""
+        out.append(
+            f"GA4 {q['source']} ({q['role']}) {str(q['window_start'])[:10]}..{str(q['window_end'])[:10]}: "
+            f"{int(q['checked'])} days loaded, {int(q['thresholded'])} thresholded, {int(q['sampled'])} "
+            f"sampled{ratio}, {int(q['other_row'])} with an (other) row"
+        )
+    return out
 
 
 def _resolve(defs, kr_id: str) -> str:

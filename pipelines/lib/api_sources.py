@@ -13,6 +13,7 @@ from connectors.meta_ads import MetaAdsConfig, read_meta_ads
 from pipelines.lib.scoring.specs import build_specs
 from pipelines.lib.spec import OkrDefs
 from pipelines.lib.spec.models import DEFAULT_LOOKBACK, DEFAULT_RESTATEMENT, Ga4Source, GoogleAdsSource, MetaAdsSource
+from pipelines.lib.spec.period_checks import period_columns
 
 ADS_METRICS = ["spend", "impressions", "clicks", "conversions", "conversions_value"]
 
@@ -27,6 +28,7 @@ class ApiPull:
     settled_before: dt.date
     conversion_definition: str | None
     metadata: dict = field(default_factory=dict)
+    ranges: list = field(default_factory=list)  # GA4: connectors.ga4.RangeFacts per loaded date chunk
 
 
 def first_day_needed(defs: OkrDefs, as_of: dt.date) -> dt.date:
@@ -48,7 +50,9 @@ def restatement(defs: OkrDefs, name: str) -> int:
     return max(src.restatement_days or DEFAULT_RESTATEMENT[src.type], lookback(defs, name))
 
 
-def _ga4_config(name: str, src: Ga4Source, lookback_days: int) -> Ga4Config:
+def _ga4_config(name: str, src: Ga4Source, lookback_days: int, period_columns: set[str]) -> Ga4Config:
+    """The connector config; mapped measures that are distinct counts (agg: period) are read per KR window
+    (pipelines.lib.period), every other one per day."""
     dims = {
         "date": "date",
         "campaign_id": "campaign_id",
@@ -61,7 +65,8 @@ def _ga4_config(name: str, src: Ga4Source, lookback_days: int) -> Ga4Config:
     return Ga4Config(
         name,
         src.property_id,
-        dict(src.metrics),
+        {k: v for k, v in src.metrics.items() if k not in period_columns},
+        period_metrics={k: v for k, v in src.metrics.items() if k in period_columns},
         dimensions=Ga4Dimensions(**overrides),
         lookback_days=lookback_days,
         credentials=src.credentials,
@@ -91,7 +96,7 @@ def connector_config(defs: OkrDefs, name: str) -> GoogleAdsConfig | MetaAdsConfi
             **extra,
         )
     if isinstance(src, Ga4Source):
-        return _ga4_config(name, src, days)
+        return _ga4_config(name, src, days, period_columns(defs))
     raise TypeError(f"source {name!r} of type {src.type!r} is not an API source")
 
 
@@ -135,4 +140,5 @@ def _pull_ga4(config: Ga4Config, window: tuple[dt.date, dt.date], settled_before
         "time_zones": {load.property_id: load.time_zone},
     }
     metrics = [m for m in config.metrics if m in load.frame.columns]
-    return ApiPull(load.frame, window, metrics, settled_before, "ga4:" + ",".join(config.metrics.values()), meta)
+    definition = "ga4:" + ",".join(config.metrics.values())
+    return ApiPull(load.frame, window, metrics, settled_before, definition, meta, load.ranges)

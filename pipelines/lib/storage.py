@@ -8,7 +8,7 @@ people query, with money as integer micros.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines.lib import campaign_map, fx
+from pipelines.lib import campaign_map, fx, ga4_tables
 
 DDL = [
     "CREATE SCHEMA IF NOT EXISTS raw",
@@ -60,7 +60,7 @@ RAW_COLUMNS = """
         extracted_at TIMESTAMP NOT NULL, is_settled BOOLEAN NOT NULL DEFAULT true, conversion_definition VARCHAR,
         PRIMARY KEY (source, platform, account_id, campaign_id, channel, source_medium, report_date, metric)"""
 DDL += [f"CREATE TABLE IF NOT EXISTS {table} ({RAW_COLUMNS})" for table in RAW_TABLES.values()]
-DDL += [*fx.DDL, *campaign_map.DDL]
+DDL += [*fx.DDL, *campaign_map.DDL, *ga4_tables.DDL]
 
 # Standard measures exposed as columns of the wide view; money ones in integer micros.
 MONEY_COLUMNS = {
@@ -154,10 +154,12 @@ def replace_source_window(
     window: tuple[dt.date, dt.date],
     settled_before: dt.date | None = None,
     conversion_definition: str | None = None,
+    also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> int:
     """Delete the source's rows in the window, insert the new ones: one transaction, so reruns change nothing.
 
-    Rows on or after `settled_before` are marked unsettled: the platform may still restate them.
+    Rows on or after `settled_before` are marked unsettled: the platform may still restate them. `also`
+    runs inside the same transaction (e.g. GA4's per-day sampling flags), so it stands or falls with the rows.
     """
     table = RAW_TABLES[kind]
     extracted_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -175,6 +177,8 @@ def replace_source_window(
                 "coalesce(CAST(report_date AS DATE) < CAST(? AS DATE), true), ? FROM incoming_rows",
                 [extracted_at, settled_before, conversion_definition],
             )
+            if also is not None:
+                also(conn)
     finally:
         conn.unregister("incoming_rows")
     return len(long)

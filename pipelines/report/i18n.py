@@ -125,11 +125,27 @@ WORDS = {
         "Tạo bởi okr-autoscore từ dữ liệu đo được; trang này xem được khi không có mạng.",
     ),
     "note": ("Note", "Ghi chú"),
+    "quality_note.thresholding": (
+        "GA4 withheld rows under its privacy thresholds, so these may be below the real totals: {items}.",
+        "GA4 đã ẩn các dòng dưới ngưỡng bảo mật, nên các số này có thể thấp hơn tổng thực: {items}.",
+    ),
+    "quality_note.sampling": (
+        "GA4 computed these from a sample (as little as {share} of the data read): {items}.",
+        "GA4 tính các số này từ dữ liệu lấy mẫu (có lúc chỉ đọc {share} dữ liệu): {items}.",
+    ),
+    "quality_note.other_row": (
+        "GA4 rolled low-volume rows into (other): totals are complete, campaign detail is not: {items}.",
+        "GA4 đã gộp các dòng ít dữ liệu vào (other): tổng vẫn đủ, chi tiết theo chiến dịch thì không: {items}.",
+    ),
+    "quality_item.daily": ("{title}: {flagged} of {checked} days", "{title}: {flagged} trên {checked} ngày"),
+    "quality_item.period": ("{title}: its whole-window query", "{title}: truy vấn cả kỳ của nó"),
+    "baseline_window": ("{title} (baseline window)", "{title} (kỳ cơ sở)"),
 }
 
 KINDS = {
     "sampling": ("Sampled data", "Dữ liệu lấy mẫu"),
     "thresholding": ("Thresholded data", "Dữ liệu bị ẩn theo ngưỡng"),
+    "other_row": ("Rows rolled into (other)", "Dòng bị gộp vào (other)"),
     "unmatched": ("Unmatched campaigns", "Chiến dịch không khớp"),
 }
 

@@ -173,12 +173,35 @@ class MissingValues:
 
 
 @dataclass(frozen=True)
+class QualityItem:
+    """One KR (or KPI, or a KR's measured baseline) whose data a quality note concerns.
+
+    origin daily: `flagged` of the `checked` days of its window were affected; origin period: the one
+    whole-window GA4 query its distinct count came from was.
+    """
+
+    title: str
+    origin: str
+    flagged: int
+    checked: int
+    window_start: dt.date | None
+    window_end: dt.date | None
+    baseline: bool = False
+
+
+@dataclass(frozen=True)
 class QualityNote:
-    """A plain-words note from a check the connectors will provide (sampling, thresholding, unmatched)."""
+    """A plain-words note from a source check (sampling, thresholding, the (other) row, unmatched).
+
+    `text` is the English sentence (logs, plain output); the page builds both languages from `items`
+    and `share` (the lowest share of the data GA4 read, for sampling) when there are items.
+    """
 
     kind: str
     source: str
     text: str
+    items: tuple[QualityItem, ...] = ()
+    share: float | None = None
 
 
 @dataclass(frozen=True)

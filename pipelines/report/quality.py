@@ -1,8 +1,10 @@
 """Data-quality notes in plain words: missing values, how fresh each source is, KRs without data.
 
 A marketer who sees "49 %" must be able to tell whether the number is complete. Each check reads the
-mart or the scores, never the platforms; the checks the connectors will feed (sampling, thresholding,
-unmatched campaigns) are hooks that return nothing until their columns exist.
+mart or the scores, never the platforms. GA4's own warnings (rows withheld under privacy thresholds,
+results computed from a sample, low-volume rows rolled into `(other)`) come from okr.kr_quality, which
+the scoring run fills for every KR from the days (or the whole-window query) it read; a note names the
+KRs affected and how much of their window. Unmatched campaigns remain a hook.
 """
 
 from __future__ import annotations
@@ -13,7 +15,15 @@ from collections.abc import Callable
 import duckdb
 
 from pipelines.report import queries
-from pipelines.report.model import DataQuality, KeyResult, Kpi, MissingValues, QualityNote, SourceFreshness
+from pipelines.report.model import (
+    DataQuality,
+    KeyResult,
+    Kpi,
+    MissingValues,
+    QualityItem,
+    QualityNote,
+    SourceFreshness,
+)
 
 MART = "marts.campaign_daily_metrics"
 
@@ -35,14 +45,70 @@ def missing_values(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[Miss
     ]
 
 
+KR_QUALITY = "okr.kr_quality"
+# Per flag: the okr.kr_quality count column and the sentence of the plain-text note.
+FLAGS = {
+    "sampling": ("sampled", "GA4 computed these from a sample"),
+    "thresholding": ("thresholded", "GA4 withheld rows under its privacy thresholds"),
+    "other_row": ("other_row", "GA4 rolled low-volume rows into (other)"),
+}
+FLAGGED = """
+SELECT q.source, q.origin, q.checked, q.{column} AS flagged, q.min_sampling_ratio, q.window_start, q.window_end,
+       q.kr_key <> q.reader_key AS baseline, s.title
+FROM okr.kr_quality AS q
+JOIN okr.kr_scores AS s
+  ON q.reader_key = CASE WHEN s.kind = 'kpi' THEN 'kpi:' || s.kr_id ELSE s.objective_id || '/' || s.kr_id END
+WHERE q.{column} > 0
+ORDER BY q.source, s.position, q.kr_key
+"""
+
+
+def _flag_notes(conn: duckdb.DuckDBPyConnection, kind: str) -> list[QualityNote]:
+    """One note per GA4 source: the KRs whose window holds affected days (or whose period query was)."""
+    if KR_QUALITY not in queries.tables(conn):
+        return []  # a database scored before the table existed
+    column, sentence = FLAGS[kind]
+    by_source: dict[str, list[dict]] = {}
+    for row in queries.rows(conn, FLAGGED.format(column=column)):  # column: a constant of FLAGS
+        by_source.setdefault(row["source"], []).append(row)
+    notes = []
+    for source, rows in by_source.items():
+        items = tuple(
+            QualityItem(
+                r["title"],
+                r["origin"],
+                int(r["flagged"]),
+                int(r["checked"]),
+                queries.day(r["window_start"]),
+                queries.day(r["window_end"]),
+                bool(r["baseline"]),
+            )
+            for r in rows
+        )
+        ratios = [r["min_sampling_ratio"] for r in rows if r["min_sampling_ratio"] is not None]
+        share = min(ratios) if kind == "sampling" and ratios else None
+        listed = "; ".join(
+            f"{i.title}{' (baseline window)' if i.baseline else ''}: "
+            + (f"{i.flagged} of {i.checked} days" if i.origin == "daily" else "its whole-window query")
+            for i in items
+        )
+        notes.append(QualityNote(kind, source, f"{sentence}: {listed}.", items, share))
+    return notes
+
+
 def sampled_rows(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[QualityNote]:
-    """Hook: GA4 rows computed from a sample (the GA4 connector will flag them)."""
-    return []
+    """GA4 results computed from a sample, for the KRs that read them."""
+    return _flag_notes(conn, "sampling")
 
 
 def thresholded_rows(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[QualityNote]:
-    """Hook: GA4 rows withheld by data thresholds (Google signals), once the connector records them."""
-    return []
+    """GA4 rows withheld under data thresholds (Google signals, small counts), for the KRs that read them."""
+    return _flag_notes(conn, "thresholding")
+
+
+def other_rows(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[QualityNote]:
+    """GA4 rolled low-volume rows into `(other)`: totals hold, campaign-level detail does not."""
+    return _flag_notes(conn, "other_row")
 
 
 def unmatched_campaigns(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[QualityNote]:
@@ -53,6 +119,7 @@ def unmatched_campaigns(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> list
 NOTE_CHECKS: tuple[Callable[[duckdb.DuckDBPyConnection, dt.date], list[QualityNote]], ...] = (
     sampled_rows,
     thresholded_rows,
+    other_rows,
     unmatched_campaigns,
 )
 

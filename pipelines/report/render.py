@@ -40,6 +40,7 @@ def environment() -> jinja2.Environment:
         count=views.count,
         share=views.share,
         date=views.date,
+        quality_note=views.quality_note,
         status=views.status,
         anchor=views.anchor,
         baseline_detail=views.baseline_detail,

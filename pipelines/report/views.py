@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 from pipelines.report import format as fmt
 from pipelines.report import i18n
 from pipelines.report.charts import Chart, Line, interpolate, svg
-from pipelines.report.model import KeyResult, Kpi, MetricSeries, Point
+from pipelines.report.model import KeyResult, Kpi, MetricSeries, Point, QualityNote
 from pipelines.report.theme import STATUS_FAMILY
 
 PerLang = Callable[[str], str]
@@ -70,6 +70,27 @@ def count(value: float) -> Markup:
 
 def share(value: float | None) -> Markup:
     return dual(lambda lang: fmt.share(value, lang))
+
+
+def quality_note(note: QualityNote) -> Markup:
+    """A data-quality note in both languages: the KRs it concerns, each with how much of its data."""
+    if not note.items:
+        return escape(note.text)
+
+    def render(lang: str) -> str:
+        items = []
+        for item in note.items:
+            title = i18n.text("baseline_window", lang, title=item.title) if item.baseline else item.title
+            values = {
+                "title": title,
+                "flagged": fmt.count(item.flagged, lang),
+                "checked": fmt.count(item.checked, lang),
+            }
+            items.append(i18n.text(f"quality_item.{item.origin}", lang, **values))
+        share_text = fmt.share(note.share, lang) if note.share is not None else "?"
+        return i18n.text(f"quality_note.{note.kind}", lang, items="; ".join(items), share=share_text)
+
+    return dual(render)
 
 
 def date(day: dt.date | None) -> Markup:

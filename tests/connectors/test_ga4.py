@@ -21,7 +21,18 @@ from google.analytics.data_v1beta.services.beta_analytics_data.transports.rest i
 from google.auth.credentials import AnonymousCredentials
 
 from connectors.errors import Ga4Error
-from connectors.ga4 import Ga4Config, Ga4RetryPolicy, fetch_daily, fetch_period, fetch_period_by, pull_window
+from connectors.ga4 import (
+    Ga4Config,
+    Ga4RetryPolicy,
+    PeriodQuery,
+    RangeFacts,
+    fetch_daily,
+    fetch_period,
+    fetch_period_by,
+    fetch_periods,
+    pull_window,
+)
+from connectors.ga4_filter import terms
 from tests.fakes.ga4_server import FakeGa4Server, FakeProperty, Fault
 
 PROPERTY = "123456"
@@ -542,3 +553,193 @@ def test_campaigns_without_an_id_are_keyed_by_name_so_they_stay_apart(fake: Fake
         ("newsletter_jan", "newsletter_jan", 20.0),
         ("tet-2026", "tet-2026", 30.0),
     ]
+
+
+# Users per row as sets, so the fake counts distinct users the way GA4 does. Over 1-2 March the spring
+# Paid Search campaigns have users {1..5}: 5, while their daily counts add up to 3 + 4 = 7 and their
+# per-campaign counts to 4 + 2 = 6. "Spring_upper" differs only by case; the social row by channel.
+SPRING_USERS = [
+    ("20240301", "111", "spring_sale", "Paid Search", "google / cpc", {1, 2, 3}),
+    ("20240302", "111", "spring_sale", "Paid Search", "google / cpc", {2, 3, 4}),
+    ("20240302", "112", "spring_retarget", "Paid Search", "google / cpc", {4, 5}),
+    ("20240302", "113", "Spring_upper", "Paid Search", "google / cpc", {6}),
+    ("20240302", "222", "spring_social", "Paid Social", "facebook / paid", {7, 8}),
+    ("20240303", "111", "spring_sale", "Paid Search", "google / cpc", {1, 9}),
+]
+
+
+def users_table(rows: list[tuple]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=[*COLUMNS[:5], "users"])
+    frame["users"] = frame["users"].map(frozenset)
+    frame["sessions"] = frame["users"].map(len)
+    return frame
+
+
+def period_config(fake: FakeGa4Server, **overrides: object) -> Ga4Config:
+    return config(fake, metrics={"sessions": "sessions"}, period_metrics={"users": "totalUsers"}, **overrides)
+
+
+def test_period_queries_send_the_kr_filter_and_no_date_dimension(fake: FakeGa4Server) -> None:
+    fake.properties[PROPERTY] = FakeProperty(users_table(SPRING_USERS))
+    march = (D(2024, 3, 1), D(2024, 3, 2))
+    spring_search = terms({"campaign_name": ["spring*"], "channel": ["Paid Search"]})
+    queries = [
+        PeriodQuery(*march, ("users",), spring_search),
+        PeriodQuery(*march, ("users",)),
+        PeriodQuery(*march, ("users",), terms({"campaign_id": ["112", "222"]})),
+        PeriodQuery(*march, ("users",), terms({"campaign_name": ["autumn*"]})),
+        PeriodQuery(*march, ("users",), spring_search),  # the same window and filter: one report
+    ]
+    load = fetch_periods(period_config(fake), queries)
+
+    first = fake.reports_sent()[0]
+    assert first == {
+        "metrics": [{"name": "totalUsers"}],
+        "dateRanges": [{"startDate": "2024-03-01", "endDate": "2024-03-02"}],
+        "dimensionFilter": {
+            "andGroup": {
+                "expressions": [
+                    {
+                        "filter": {
+                            "fieldName": "sessionCampaignName",
+                            "stringFilter": {"matchType": 5, "value": "spring.*", "caseSensitive": True},
+                        }
+                    },
+                    {
+                        "filter": {
+                            "fieldName": "sessionDefaultChannelGroup",
+                            "stringFilter": {"matchType": 1, "value": "Paid Search", "caseSensitive": True},
+                        }
+                    },
+                ]
+            }
+        },
+        "limit": "250000",
+        "returnPropertyQuota": True,
+    }  # no dimensions at all (no date), so no orderBys: one row for the whole window
+    assert fake.reports_sent()[2]["dimensionFilter"] == {
+        "filter": {"fieldName": "sessionCampaignId", "inListFilter": {"values": ["112", "222"], "caseSensitive": True}}
+    }
+    assert "dimensionFilter" not in fake.reports_sent()[1]
+    assert [c.path.rpartition(":")[2] for c in fake.api_calls] == ["batchRunReports"]  # four reports, one call
+    values = load.frame["value"].tolist()
+    assert values[:3] == [5.0, 8.0, 4.0]  # not 7 (daily) or 6 (per campaign); {1..8}; {4, 5, 7, 8}
+    assert pd.isna(values[3]) and load.frame["rows"].tolist() == [1, 1, 1, 0]  # nothing matched: no row
+    assert (load.requests, load.reports, load.tokens_consumed) == (1, 4, 12)
+    assert load.frame["filter_key"].nunique() == 4 and set(load.frame["metric"]) == {"users"}
+
+
+def test_globs_and_case_follow_the_daily_filters(fake: FakeGa4Server) -> None:
+    """`Spring*` matches only the campaign spelt with a capital S, as DuckDB's GLOB does on daily rows."""
+    fake.properties[PROPERTY] = FakeProperty(users_table(SPRING_USERS))
+    cases = ["Spring*", "spring_s[ao]*", "spring_[!s]*", "*retarget", "spring_sale"]
+    queries = [PeriodQuery(D(2024, 3, 1), D(2024, 3, 3), ("users",), terms({"campaign_name": [p]})) for p in cases]
+    load = fetch_periods(period_config(fake), queries)
+    # 1-3 March. Spring*: Spring_upper {6}; spring_s[ao]*: spring_sale {1,2,3,4,9} and spring_social {7,8};
+    # spring_[!s]*: spring_retarget {4,5}, not spring_sale/spring_social; spring_sale alone: {1,2,3,4,9}
+    assert dict(zip(cases, load.frame["value"], strict=True)) == {
+        "Spring*": 1.0,
+        "spring_s[ao]*": 7.0,
+        "spring_[!s]*": 2.0,
+        "*retarget": 2.0,
+        "spring_sale": 5.0,
+    }
+
+
+def test_period_query_keeps_its_own_sampling_and_thresholding(fake: FakeGa4Server) -> None:
+    """Google signals on from 2 March: a window reaching it is thresholded and sampled, an earlier one not."""
+    fake.properties[PROPERTY] = FakeProperty(
+        users_table(SPRING_USERS), thresholded=True, sampling=(400, 1_000), flags_from="20240302"
+    )
+    queries = [
+        PeriodQuery(D(2024, 3, 1), D(2024, 3, 1), ("users",)),
+        PeriodQuery(D(2024, 3, 1), D(2024, 3, 2), ("users",)),
+    ]
+    load = fetch_periods(period_config(fake), queries)
+    assert load.ranges == [
+        RangeFacts(D(2024, 3, 1), D(2024, 3, 1), False, None, False, False),
+        RangeFacts(D(2024, 3, 1), D(2024, 3, 2), True, 0.4, True, False),
+    ]
+    flags = load.frame[["value", "thresholded", "sampled", "sampling_ratio"]].values.tolist()
+    assert flags[0][:3] == [3.0, False, False] and pd.isna(flags[0][3])
+    assert flags[1] == [8.0, True, True, 0.4]
+
+
+def test_daily_load_keeps_metadata_per_date_chunk(fake: FakeGa4Server) -> None:
+    rows = [(f"202403{d:02d}", "111", "A", "Paid Search", "google / cpc", d, 0.0, 0.0) for d in range(1, 5)]
+    fake.properties[PROPERTY] = FakeProperty(
+        table(rows), thresholded=True, sampling=(250, 1_000), data_loss_from_other_row=True, flags_from="20240303"
+    )
+    load = fetch_daily(config(fake, chunk_days=2), D(2024, 3, 1), D(2024, 3, 4))
+    assert load.ranges == [
+        RangeFacts(D(2024, 3, 1), D(2024, 3, 2), False, None, False, False),
+        RangeFacts(D(2024, 3, 3), D(2024, 3, 4), True, 0.25, True, True),
+    ]
+    assert (load.thresholded, load.sampling_ratio) == (True, 0.25)  # the load as a whole
+
+
+def test_a_period_query_refuses_what_it_cannot_send(fake: FakeGa4Server) -> None:
+    cfg = period_config(fake)
+    with pytest.raises(Ga4Error, match=r"metrics \['sessions'\] are not mapped as period metrics"):
+        fetch_periods(cfg, [PeriodQuery(D(2024, 3, 1), D(2024, 3, 2), ("sessions",))])
+    with pytest.raises(Ga4Error, match="cannot filter on 'platform'"):
+        fetch_periods(cfg, [PeriodQuery(D(2024, 3, 1), D(2024, 3, 2), ("users",), terms({"platform": ["ga4"]}))])
+    with pytest.raises(Ga4Error, match="mapped both per day and per period"):
+        config(fake, metrics={"users": "sessions"}, period_metrics={"users": "totalUsers"})
+    assert fake.received == []
+
+
+@pytest.mark.slow
+def test_quota_of_a_first_load_and_a_nightly_refresh_for_2_years_of_300_campaigns(fake: FakeGa4Server) -> None:
+    """Requests and tokens for a property with 2 years × 300 campaigns (the figures the GA4 issue asks for).
+
+    First load: 1 Jan 2024 .. 31 Dec 2025 (731 days) in 31-day chunks, plus 8 period queries (4 quarter KRs
+    on users and their previous-quarter baselines). Nightly on 1 Jan 2026: the 7-day look-back, plus the 4
+    quarter windows GA4 may still restate (the settled baselines are not asked again: pipelines.lib.period).
+    The fake charges 3 tokens a report; requests and reports do not depend on the fake's price.
+    """
+    campaigns, first, last = 300, D(2024, 1, 1), D(2026, 1, 1)
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    n = len(days) * campaigns
+    k = pd.RangeIndex(n)
+    channels = ["Paid Search", "Paid Social", "Email", "Display", "Organic Search"]
+    rows = pd.DataFrame(
+        {
+            "date": pd.Series([d.strftime("%Y%m%d") for d in days]).repeat(campaigns).to_numpy(),
+            "sessionCampaignId": [f"{c:03d}" for c in range(campaigns)] * len(days),
+            "sessionCampaignName": [f"campaign_{c:03d}" for c in range(campaigns)] * len(days),
+            "sessionDefaultChannelGroup": [channels[c % 5] for c in range(campaigns)] * len(days),
+            "sessionSourceMedium": [f"src{c % 5} / m" for c in range(campaigns)] * len(days),
+            "sessions": (k % 7 + 1).to_numpy(),
+            "users": [
+                frozenset({c % 50, 100 + (i // campaigns) % 30})
+                for i, c in enumerate(list(range(campaigns)) * len(days))
+            ],
+        }
+    )
+    fake.properties[PROPERTY] = FakeProperty(rows)
+    cfg = period_config(fake)
+    q4, q3 = (D(2025, 10, 1), D(2025, 12, 31)), (D(2025, 7, 1), D(2025, 9, 30))
+    filters = [
+        terms({"channel": ["Paid Search"]}),
+        terms({"campaign_id": ["001", "002", "003"]}),
+        terms({"campaign_name": ["campaign_1*"]}),
+        (),
+    ]
+
+    start, end = pull_window(None, D(2025, 12, 31), cfg.lookback_days, first)
+    daily = fetch_daily(cfg, start, end)
+    periods = fetch_periods(cfg, [PeriodQuery(*w, ("users",), f) for w in (q4, q3) for f in filters])
+    first_load = [(load.requests, load.reports, load.tokens_consumed) for load in (daily, periods)]
+
+    start, end = pull_window(D(2025, 12, 31), D(2026, 1, 1), cfg.lookback_days, first)
+    nightly_daily = fetch_daily(cfg, start, end)
+    nightly_periods = fetch_periods(cfg, [PeriodQuery(*q4, ("users",), f) for f in filters])
+    nightly = [(load.requests, load.reports, load.tokens_consumed) for load in (nightly_daily, nightly_periods)]
+
+    assert (daily.rows, len(daily.frame)) == (731 * 300, 731 * 300)  # 219,300 campaign-days
+    assert daily.frame["sessions"].sum() == rows.loc[rows["date"] <= "20251231", "sessions"].sum()
+    assert first_load == [(5, 24, 72), (2, 8, 24)]  # 24 chunks in 5 calls; 8 period reports in 2 calls
+    assert (start, end, nightly_daily.rows) == (D(2025, 12, 26), D(2026, 1, 1), 7 * 300)
+    assert nightly == [(1, 1, 3), (1, 4, 12)]  # 2 calls, 5 reports, 15 tokens a night
+    assert periods.frame["value"].tolist()[3] == 80.0  # all users of Q4: 50 campaign users + 30 daily ones

@@ -2,15 +2,18 @@
 
 It answers from a table of rows per property the way GA4 does: group by the requested dimensions, sum the
 metrics (distinct counts for user metrics), leave out all-zero rows, sort by `orderBys`, then page with
-offset/limit and announce `rowCount`. It checks every request body strictly (unknown fields, int64 as JSON
-strings, at most 9 dimensions / 10 metrics / 5 reports per batch, a full deterministic sort, property quota
-asked for) and records it, so a wrong request fails the test. Responses are built from the library's typed
+offset/limit and announce `rowCount`. A `dimensionFilter` (and/or/not groups, string filters of every match
+type with GA4's case-insensitive default, in-list filters) is applied to the rows before they are grouped, as
+GA4 does. It checks every request body strictly (unknown fields, int64 as JSON strings, at most 9 dimensions /
+10 metrics / 5 reports per batch, a full deterministic sort, property quota asked for, filters on known
+dimensions) and records it, so a wrong request fails the test. Responses are built from the library's typed
 messages; rows take a fast path whose JSON is checked against a typed `Row` on every page.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -82,6 +85,9 @@ class FakeProperty:
     thresholded: bool = False
     data_loss_from_other_row: bool = False
     sampling: tuple[int, int] | None = None  # (samplesReadCount, samplingSpaceSize)
+    # YYYYMMDD: the three flags above only on reports whose date range reaches this day (Google signals
+    # switched on then, say); None: on every report
+    flags_from: str | None = None
     tokens_per_report: int = 3
     tokens_day: int = 200_000
     tokens_hour: int = 40_000
@@ -183,10 +189,15 @@ class FakeGa4Server:
         dims = [d.name for d in request.dimensions]
         metrics = [m.name for m in request.metrics]
         self._check(body, request, dims, metrics)
-        table = _aggregate(prop.rows, request.date_ranges[0], dims, metrics)
+        rows = prop.rows
+        if "dimensionFilter" in body:
+            rows = rows[_matches(RunReportRequest.pb(request).dimension_filter, rows)]
+        table = _aggregate(rows, request.date_ranges[0], dims, metrics)
         start = int(body.get("offset", "0"))
         page = table.iloc[start : start + min(int(body["limit"]), MAX_ROWS)]
-        return _response(prop, page, dims, metrics, len(table), self._spend(prop))
+        end = request.date_ranges[0].end_date.replace("-", "")
+        flagged = prop.flags_from is None or end >= prop.flags_from
+        return _response(prop, page, dims, metrics, len(table), self._spend(prop), flagged)
 
     def _check(self, body: dict, request: RunReportRequest, dims: list[str], metrics: list[str]) -> None:
         for name in dims:
@@ -219,6 +230,50 @@ class FakeGa4Server:
         )
 
 
+def _matches(expr: object, rows: pd.DataFrame) -> pd.Series:
+    """Which rows a FilterExpression (protobuf) keeps; an unknown dimension is a 400, as in GA4."""
+    kind = expr.WhichOneof("expr")
+    if kind in ("and_group", "or_group"):
+        parts = [_matches(e, rows) for e in getattr(expr, kind).expressions]
+        if not parts:
+            raise ApiError(400, f"{kind} needs at least one expression")
+        combined = parts[0]
+        for part in parts[1:]:
+            combined = (combined & part) if kind == "and_group" else (combined | part)
+        return combined
+    if kind == "not_expression":
+        return ~_matches(expr.not_expression, rows)
+    if kind != "filter":
+        raise ApiError(400, "FilterExpression must set one of and_group, or_group, not_expression, filter")
+    name = expr.filter.field_name
+    if name not in DIMENSIONS:
+        raise ApiError(400, f"Field {name} is not a valid dimension. {SCHEMA_LINK}")
+    values = rows[name].astype(str) if name in rows else pd.Series("(not set)", index=rows.index)
+    which = expr.filter.WhichOneof("one_filter")
+    if which == "in_list_filter":
+        wanted = list(expr.filter.in_list_filter.values)
+        if expr.filter.in_list_filter.case_sensitive:
+            return values.isin(wanted)
+        return values.str.lower().isin([w.lower() for w in wanted])
+    if which != "string_filter":
+        raise ApiError(400, f"fake GA4 supports string and in-list filters, not {which}")
+    sf = expr.filter.string_filter
+    flags = 0 if sf.case_sensitive else re.IGNORECASE
+    literal = re.escape(sf.value)
+    pattern = {
+        1: f"{literal}",  # EXACT
+        2: f"{literal}.*",  # BEGINS_WITH
+        3: f".*{literal}",  # ENDS_WITH
+        4: f".*{literal}.*",  # CONTAINS
+        5: sf.value,  # FULL_REGEXP
+        6: f".*(?:{sf.value}).*",  # PARTIAL_REGEXP
+    }.get(sf.match_type)
+    if pattern is None:
+        raise ApiError(400, f"StringFilter match type {sf.match_type} is not valid")
+    compiled = re.compile(pattern, flags | re.DOTALL)
+    return values.map(lambda v: compiled.fullmatch(v) is not None).astype(bool)
+
+
 def _aggregate(rows: pd.DataFrame, date_range: object, dims: list[str], metrics: list[str]) -> pd.DataFrame:
     """GA4's answer before paging: grouped, summed, all-zero rows left out, sorted by every dimension."""
     start, end = date_range.start_date.replace("-", ""), date_range.end_date.replace("-", "")
@@ -237,7 +292,13 @@ def _aggregate(rows: pd.DataFrame, date_range: object, dims: list[str], metrics:
 
 
 def _response(
-    prop: FakeProperty, page: pd.DataFrame, dims: list[str], metrics: list[str], count: int, quota: PropertyQuota
+    prop: FakeProperty,
+    page: pd.DataFrame,
+    dims: list[str],
+    metrics: list[str],
+    count: int,
+    quota: PropertyQuota,
+    flagged: bool = True,
 ) -> dict:
     typed = RunReportResponse(
         dimension_headers=[DimensionHeader(name=d) for d in dims],
@@ -246,9 +307,9 @@ def _response(
         metadata=ResponseMetaData(
             currency_code=prop.currency_code,
             time_zone=prop.time_zone,
-            subject_to_thresholding=prop.thresholded,
-            data_loss_from_other_row=prop.data_loss_from_other_row,
-            sampling_metadatas=_sampling(prop),
+            subject_to_thresholding=prop.thresholded and flagged,
+            data_loss_from_other_row=prop.data_loss_from_other_row and flagged,
+            sampling_metadatas=_sampling(prop) if flagged else [],
         ),
         property_quota=quota,
         kind="analyticsData#runReport",

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines.lib.scoring import periods
 from pipelines.lib.scoring.rollup import ObjectiveScore, roll_up
 from pipelines.lib.scoring.specs import SPEC_COLUMNS, Specs, build_specs
 from pipelines.lib.spec import OkrDefs
@@ -67,9 +68,11 @@ def compute_scores(conn: duckdb.DuckDBPyConnection, defs: OkrDefs, as_of: dt.dat
     _load_specs(conn, specs)
     grouped = _sql("kr_grouped.sql").replace("{expr_sql}", specs.expr_sql)
     conn.execute(f"CREATE OR REPLACE TEMP TABLE kr_grouped AS {grouped}", {"as_of": as_of} | specs.expr_params)
+    periods.add_period_actuals(conn, defs, specs, as_of)  # distinct counts: GA4's value over the window
     conn.execute(_sql("progress_macro.sql"))
     params = {"as_of": as_of, "run_id": run_id, "computed_at": computed_at}
     conn.execute(f"CREATE OR REPLACE TEMP TABLE kr_scores_new AS {_sql('kr_scores.sql')}", params)
+    periods.after_scores(conn, as_of)
     return conn.execute("SELECT * FROM kr_scores_new ORDER BY position").df()
 
 
@@ -95,6 +98,7 @@ def score_all(conn: duckdb.DuckDBPyConnection, defs: OkrDefs, as_of: dt.date, ru
         conn.execute("DELETE FROM okr.kr_scores")
         conn.execute("INSERT INTO okr.kr_scores BY NAME SELECT * FROM kr_scores_new")
         conn.execute("INSERT INTO okr.score_history BY NAME SELECT * FROM kr_scores_new")
+        periods.persist(conn, run_id)
         objective_scores = roll_up(defs.objectives, kr_scores, as_of)
         _write_objectives(conn, defs, objective_scores, as_of, run_id, computed_at)
     return ScoreRun(run_id, as_of, computed_at, kr_scores, objective_scores)

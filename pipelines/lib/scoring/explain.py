@@ -32,6 +32,8 @@ class Explanation:
     days_counted: int
     top_campaigns: list[dict] = field(default_factory=list)
     movers: list[dict] = field(default_factory=list)
+    periods: list[dict] = field(default_factory=list)  # distinct counts: the GA4 query behind the value
+    quality: list[dict] = field(default_factory=list)  # what GA4 said about the data read (kr_quality.sql)
 
 
 def _formula(defs: OkrDefs, name: str | None) -> str:
@@ -40,6 +42,11 @@ def _formula(defs: OkrDefs, name: str | None) -> str:
         return f"sum({metric.ratio[0]}) / sum({metric.ratio[1]}) over the window (ratio of sums)"
     if isinstance(metric, ExpressionMetric):
         return metric.expr
+    if isinstance(metric, BaseMetric) and metric.per_period:
+        return (
+            f"distinct count {metric.column or name} from one GA4 query over the whole window with the KR's "
+            "filters (agg: period): never a sum of days or campaigns"
+        )
     if isinstance(metric, BaseMetric):
         return f"{metric.agg}({metric.column or name}) over the window"
     return "self-reported"
@@ -85,6 +92,21 @@ def explain(database: Path, defs: OkrDefs, key: str, as_of: dt.date, top: int = 
         days = conn.execute(
             "SELECT count(*), coalesce(sum(rows), 0) FROM kr_grouped WHERE is_daily AND kr_key = ?", [spec_key]
         ).fetchone()
+        keys = [spec_key, f"{spec_key}#baseline"]
+        periods = conn.execute(
+            "SELECT CASE WHEN l.kr_key = ? THEN 'actual' ELSE 'baseline' END AS role, l.source, p.account_id, "
+            "l.metric, p.ga4_metric, l.window_start, l.window_end, l.filter_text, p.dimension_filter, p.value, "
+            "p.source_rows, p.sampled, p.sampling_ratio, p.thresholded, p.data_loss_from_other_row, p.extracted_at "
+            "FROM kr_period AS l LEFT JOIN period_values AS p ON p.source = l.source AND p.metric = l.metric "
+            "AND p.filter_key = l.filter_key AND p.window_start = l.window_start AND p.window_end = l.window_end "
+            "WHERE list_contains(?, l.kr_key) ORDER BY role, l.source",
+            [spec_key, keys],
+        ).df()
+        quality = conn.execute(
+            "SELECT CASE WHEN kr_key = ? THEN 'actual' ELSE 'baseline' END AS role, * EXCLUDE (kr_key, reader_key) "
+            "FROM kr_quality WHERE list_contains(?, kr_key) ORDER BY role, source, origin",
+            [spec_key, keys],
+        ).df()
     campaigns["share"] = _share(campaigns, "num_sum")
     campaigns["change_7d"] = campaigns["num_last7"].fillna(0) - campaigns["num_prev7"].fillna(0)
     movers = campaigns.reindex(campaigns["change_7d"].abs().sort_values(ascending=False).index).head(top)
@@ -100,4 +122,11 @@ def explain(database: Path, defs: OkrDefs, key: str, as_of: dt.date, top: int = 
         days_counted=int(days[0]),
         top_campaigns=campaigns.sort_values("num_sum", ascending=False).head(top).to_dict("records"),
         movers=movers.to_dict("records"),
+        periods=_records(periods),
+        quality=_records(quality),
     )
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts with None (not NaN/NaT) for missing values, so callers can test `is None`."""
+    return [{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in frame.to_dict("records")]

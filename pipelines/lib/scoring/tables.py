@@ -27,6 +27,14 @@ SCORE_DDL = [
         numerator_last7 DOUBLE, denominator_last7 DOUBLE, numerator_prev7 DOUBLE, denominator_prev7 DOUBLE,
         run_id VARCHAR NOT NULL,
         PRIMARY KEY (kr_key, platform, channel, campaign_id))""",
+    # What GA4 said about the data behind each KR over its window (pipelines/lib/scoring/kr_quality.sql):
+    # origin daily = days loaded (checked) and how many were thresholded / sampled / rolled into (other);
+    # origin period = the whole-window query of a distinct-count KR. Replaced by every scoring run.
+    """CREATE TABLE IF NOT EXISTS okr.kr_quality (
+        kr_key VARCHAR NOT NULL, reader_key VARCHAR NOT NULL, kind VARCHAR NOT NULL, source VARCHAR NOT NULL,
+        origin VARCHAR NOT NULL, window_start DATE, window_end DATE, filter_text VARCHAR,
+        checked INTEGER NOT NULL, thresholded INTEGER NOT NULL, sampled INTEGER NOT NULL,
+        min_sampling_ratio DOUBLE, other_row INTEGER NOT NULL, run_id VARCHAR NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS okr.objective_scores (
         as_of DATE NOT NULL, objective_id VARCHAR NOT NULL, title VARCHAR, owner VARCHAR, parent VARCHAR,
         type VARCHAR NOT NULL, period_start DATE, period_end DATE,

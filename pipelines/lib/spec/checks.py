@@ -32,12 +32,14 @@ def suggest(name: str, known: list[str]) -> str:
 
 def cross_check(defs: OkrDefs) -> list[DefsError]:
     from pipelines.lib.spec.credentials import check_credentials
+    from pipelines.lib.spec.period_checks import check_periods
 
     return [
         *_check_metrics(defs),
         *_check_sources(defs),
         *_check_objectives(defs),
         *_check_kpis(defs),
+        *check_periods(defs),
         *_lint(defs),
         *check_credentials(defs.root),
     ]
@@ -58,7 +60,7 @@ def _check_metrics(defs: OkrDefs) -> list[DefsError]:
                     errors.append(
                         anchor.error(f"metric {name}: ratio parts must be base metrics; {part!r} is not", "ratio")
                     )
-                elif not ref.additive:
+                elif not ref.additive and not ref.per_period:  # period parts: see period_checks
                     errors.append(
                         anchor.error(
                             f"metric {name}: a ratio of sums needs additive parts; {part!r} aggregates by {ref.agg}",

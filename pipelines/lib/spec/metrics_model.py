@@ -17,16 +17,30 @@ class BaseMetric(Strict):
     `column` names the stored measure when it differs from the metric's own name, so one measure can
     back several metrics (e.g. clicks summed, and peak daily clicks with agg: max). Only `sum` and
     `count` are additive: a ratio or a cumulative KR over a `max`/`last` metric would be meaningless.
+
+    `period` is a distinct count (GA4 totalUsers, activeUsers): a user who came on ten days is one user
+    in the quarter, so its value is never a sum of days (or campaigns). A source that can answer for a
+    whole window (GA4) is asked once per KR window with the KR's filters; the value is stored in
+    marts.period_metrics and read from there as the KR's actual.
     """
 
     column: MetricName | None = None
-    agg: Literal["sum", "count", "max", "last"] = "sum"
+    agg: Literal["sum", "count", "max", "last", "period"] = Field(
+        default="sum",
+        description="sum | count (days with a value) | max | last | period (a distinct count such as users, "
+        "queried for each KR's whole window, never summed over days)",
+    )
     unit: Unit = "count"
     label: str | None = None
 
     @property
     def additive(self) -> bool:
         return self.agg in {"sum", "count"}
+
+    @property
+    def per_period(self) -> bool:
+        """Queried per KR window from the source (never stored per day)."""
+        return self.agg == "period"
 
 
 class RatioMetric(Strict):

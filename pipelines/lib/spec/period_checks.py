@@ -1,0 +1,202 @@
+"""Rules for distinct-count metrics (`agg: period`), which are queried per KR window, never summed.
+
+A user who visits on ten days is one user of the quarter but ten "daily users"; a user who came through
+two campaigns is one user but two "campaign users". So a period metric can only be asked of a source
+that counts distinct users over any window under any filter (GA4), once per KR window, and its value
+can take part in nothing that adds values up: a ratio of sums, an expression, a share of days.
+Each rule reports at the key the analyst has to change.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
+
+from connectors.ga4_config import NON_ADDITIVE
+from pipelines.lib.spec.errors import DefsError
+from pipelines.lib.spec.expressions import ExpressionError, parse_expression
+from pipelines.lib.spec.models import (
+    BaseMetric,
+    ExpressionMetric,
+    FileSource,
+    Filters,
+    Ga4Source,
+    KeyResult,
+    Kpi,
+    RatioMetric,
+)
+
+if TYPE_CHECKING:
+    from pipelines.lib.spec.loader import Anchor, OkrDefs
+
+# Filters that choose which source answers; the others become the GA4 query's dimensionFilter.
+SOURCE_FILTERS = ("platform", "source", "account")
+
+
+def period_columns(defs: OkrDefs) -> set[str]:
+    """Stored names of the period metrics (a metric's `column`, else its name)."""
+    return {m.column or n for n, m in defs.metrics.items() if isinstance(m, BaseMetric) and m.per_period}
+
+
+def period_metric(defs: OkrDefs, name: str | None) -> BaseMetric | None:
+    """The catalogue metric `name` when it is a period metric."""
+    metric = defs.metrics.get(name) if name else None
+    return metric if isinstance(metric, BaseMetric) and metric.per_period else None
+
+
+def _matches(value: str, patterns: list[str]) -> bool:
+    return any(fnmatchcase(value, p) if any(c in p for c in "*?[") else value == p for p in patterns)
+
+
+def period_sources(defs: OkrDefs, column: str, filters: Filters) -> list[str]:
+    """The GA4 sources that answer a period query for a KR: they map the column, and the KR's platform,
+    source and account filters (exact or glob, as on daily rows) do not exclude them."""
+    chosen = dict(filters.items())
+    out = []
+    for name, src in sorted(defs.sources.items()):
+        if not isinstance(src, Ga4Source) or column not in src.metrics:
+            continue
+        if "platform" in chosen and not _matches(src.platform, chosen["platform"]):
+            continue
+        if "source" in chosen and not _matches(name, chosen["source"]):
+            continue
+        if "account" in chosen and not any(_matches(a, chosen["account"]) for a in src.accounts()):
+            continue
+        out.append(name)
+    return out
+
+
+def check_periods(defs: OkrDefs) -> list[DefsError]:
+    if not defs.metrics:
+        return []
+    errors = _check_catalogue(defs) + _check_sources(defs)
+    for obj in defs.objectives:
+        for kr in obj.key_results:
+            if not kr.self_reported:
+                errors += _check_reader(defs, kr, defs.anchor(kr), f"key result {kr.id}")
+    for kpi in defs.kpis:
+        errors += _check_reader(defs, kpi, defs.anchor(kpi), f"kpi {kpi.id}")
+    return errors
+
+
+def _check_catalogue(defs: OkrDefs) -> list[DefsError]:
+    errors = []
+    base = {n for n, m in defs.metrics.items() if isinstance(m, BaseMetric)}
+    daily_columns = {m.column or n for n, m in defs.metrics.items() if isinstance(m, BaseMetric) and not m.per_period}
+    for name, metric in defs.metrics.items():
+        anchor = defs.where[f"metric:{name}"]
+        if isinstance(metric, RatioMetric):
+            for part in metric.ratio:
+                if period_metric(defs, part):
+                    errors.append(
+                        anchor.error(
+                            f"metric {name}: {part!r} is a distinct count (agg: period) and cannot be part of a "
+                            "ratio of sums: its values cannot be added over days or campaigns",
+                            "ratio",
+                        )
+                    )
+        elif isinstance(metric, ExpressionMetric):
+            try:
+                used = parse_expression(metric.expr, base).metrics
+            except ExpressionError:
+                continue  # reported by the catalogue check
+            for part in sorted(p for p in used if period_metric(defs, p)):
+                errors.append(
+                    anchor.error(
+                        f"metric {name}: {part!r} is a distinct count (agg: period) and cannot be used in an "
+                        "expression, which aggregates daily rows",
+                        "expr",
+                    )
+                )
+        elif isinstance(metric, BaseMetric) and metric.per_period:
+            column = metric.column or name
+            if metric.unit == "currency":
+                errors.append(
+                    anchor.error(
+                        f"metric {name}: money adds up over days; give it agg: sum (agg: period is for "
+                        "distinct counts such as users)",
+                        "agg",
+                    )
+                )
+            if column in daily_columns:
+                errors.append(
+                    anchor.error(
+                        f"metric {name}: measure {column!r} is read per period here and per day by another "
+                        "metric; a measure is one or the other",
+                        "agg",
+                    )
+                )
+    return errors
+
+
+def _check_sources(defs: OkrDefs) -> list[DefsError]:
+    errors = []
+    periods = period_columns(defs)
+    for key, src in defs.sources.items():
+        anchor = defs.where[f"source:{key}"]
+        if isinstance(src, Ga4Source):
+            for column, ga4 in src.metrics.items():
+                if ga4 in NON_ADDITIVE and column not in periods:
+                    errors.append(
+                        anchor.error(
+                            f"source {key}: GA4 {ga4!r} counts distinct users; summed over days it counts a "
+                            f"returning user once per day. Declare {column}: {{agg: period}} in metrics.yaml so "
+                            "each KR window is queried whole",
+                            "metrics",
+                            column,
+                        )
+                    )
+            continue
+        for column in sorted(periods & set(src.metrics)):
+            why = "a file of daily rows" if isinstance(src, FileSource) else f"the {src.platform} daily report"
+            errors.append(
+                anchor.error(
+                    f"source {key}: {column!r} is a distinct count (agg: period) and {why} cannot give it for a "
+                    "KR window (days do not add up); only a GA4 source can be asked for a whole window",
+                    *(("metrics", column) if isinstance(src, FileSource) else ()),
+                )
+            )
+    return errors
+
+
+def _check_reader(defs: OkrDefs, item: KeyResult | Kpi, anchor: Anchor, who: str) -> list[DefsError]:
+    metric = period_metric(defs, item.metric)
+    if metric is None:
+        return []
+    errors = []
+    column = metric.column or item.metric
+    if isinstance(item, KeyResult) and item.kind in ("stay_above", "stay_below") and item.measure == "share_of_days":
+        errors.append(
+            anchor.error(
+                f"{who}: {item.metric!r} is a distinct count with no daily values, so the share of days it held "
+                "cannot be measured; use measure: at_end (the value over the window at its end)",
+                "measure" if "measure" in item.model_fields_set else "direction",
+            )
+        )
+    if item.filters.unified_campaign is not None:
+        errors.append(
+            anchor.error(
+                f"{who}: a period query cannot filter on unified_campaign (a link the mart makes between platforms); "
+                "filter GA4 on campaign or campaign_id",
+                "filters",
+                "unified_campaign",
+            )
+        )
+    found = period_sources(defs, column, item.filters)
+    if not found:
+        errors.append(
+            anchor.error(
+                f"{who}: no GA4 source maps {column!r} (agg: period) under this KR's platform/source/account "
+                "filters; map it in a GA4 source's metrics, e.g. users: totalUsers",
+                "metric",
+            )
+        )
+    elif len(found) > 1:
+        errors.append(
+            anchor.error(
+                f"{who}: {column!r} comes from {len(found)} GA4 sources ({', '.join(found)}); users of different "
+                f"properties cannot be de-duplicated, so choose one with filters: {{source: {found[0]}}}",
+                "filters" if item.filters.items() else "metric",
+            )
+        )
+    return errors
