@@ -20,9 +20,10 @@ import pandas as pd
 from google.ads.googleads.client import GoogleAdsClient
 from google.ads.googleads.errors import GoogleAdsException
 from google.ads.googleads.v26.services.types.google_ads_service import GoogleAdsRow
+from google.api_core.exceptions import DeadlineExceeded
 
 from connectors.ads_frame import NOT_SET, campaign_day_frame
-from connectors.ads_retry import RetriesExhausted, RetryPolicy, call_with_retry
+from connectors.ads_retry import RetriesExhausted, RetryPolicy, Transient, call_with_retry
 from connectors.errors import SourceApiError
 from connectors.google_ads_auth import load_google_ads_client
 from connectors.google_ads_errors import API_VERSION, api_error, classify
@@ -63,6 +64,11 @@ class GoogleAdsConfig:
     lookback_days: int = 30
     endpoint: str | None = None
     channel: str = "Paid Search"
+    timeout_seconds: float = 600.0
+    """Client-side deadline of one SearchStream call (the whole stream, not the gap between batches).
+
+    The library sets none, so a server that stops answering mid-stream would hold the run forever; past the
+    deadline the call fails with DEADLINE_EXCEEDED and is retried like any network fault."""
 
     def __post_init__(self) -> None:
         if not self.customer_ids:
@@ -72,6 +78,8 @@ class GoogleAdsConfig:
             object.__setattr__(self, "login_customer_id", _digits(self.login_customer_id))
         if self.lookback_days < 1:
             raise ValueError(f"Google Ads source {self.name!r}: lookback_days must be at least 1")
+        if not self.timeout_seconds > 0:
+            raise ValueError(f"Google Ads source {self.name!r}: timeout_seconds must be more than 0")
 
 
 @dataclass
@@ -141,16 +149,29 @@ def _stream_with_retry(
     so rows of a stream that broke halfway are never counted twice."""
 
     def pull() -> list[list[GoogleAdsRow]]:
-        stream = service.search_stream(customer_id=customer_id, query=query)
+        stream = service.search_stream(customer_id=customer_id, query=query, timeout=config.timeout_seconds)
         return [list(batch.results) for batch in stream]
 
+    def classify_with_deadline(exc: Exception) -> Transient | None:
+        """As `classify`, but a DEADLINE_EXCEEDED states our own deadline: a stalled stream and a server-side
+        deadline look alike on the wire, and the deadline is what a person reading the failure can change."""
+        transient = classify(exc)
+        if transient is not None and isinstance(exc, DeadlineExceeded):
+            return Transient(
+                f"Google Ads call ran out of time (DEADLINE_EXCEEDED; client deadline {config.timeout_seconds:g} s "
+                "per call)",
+                transient.wait_hint,
+            )
+        return transient
+
     try:
-        return call_with_retry(pull, classify, retry)
+        return call_with_retry(pull, classify_with_deadline, retry)
     except GoogleAdsException as exc:
         raise api_error(config.name, customer_id, exc) from None
     except RetriesExhausted as exc:
+        code = "DEADLINE_EXCEEDED" if isinstance(exc.__cause__, DeadlineExceeded) else "RESOURCE_EXHAUSTED"
         raise SourceApiError(
-            config.name, f"Google Ads customer {customer_id}: {exc}", code="RESOURCE_EXHAUSTED", transient=True
+            config.name, f"Google Ads customer {customer_id}: {exc}", code=code, transient=True
         ) from exc
 
 

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import os
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Property tests in CI must be reproducible: a failure seen there has to fail again on a rerun and on a
+# laptop, not vanish with the next random seed. `derandomize` seeds each test from its own source, so every
+# CI run tries the same examples (and implies no example database). Example counts stay what each test's
+# own settings say (FAST, HEAVY with `-m slow`, ...). Hypothesis would load its own built-in "ci" profile
+# whenever a CI variable exists with any value; this replaces it and applies the suite's one rule for CI
+# (CI=true, as for the shared data). Loaded here, at import: the tests' settings objects copy their unset
+# values from the profile active when their module is imported.
+settings.register_profile("ci", settings.get_profile("default"), derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "default")
 
 
 def shared_data_dir() -> Path:
@@ -31,6 +43,20 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the developer's database, defs or Dagster instance."""
     for name in ("DUCKDB_PATH", "OKR_DEFS_DIR", "DAGSTER_HOME"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_instance_from_an_earlier_test() -> Iterator[None]:
+    """Each test starts with no Dagster instance in context and leaves none behind.
+
+    Building a repository reads the definitions-state storage of the instance last entered in the process
+    (a context variable). Under xdist a test once found there the instance of an earlier test whose
+    Postgres server or temporary folder was already gone, and failed with "unable to open database file".
+    """
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(None):
+        yield
 
 
 def write_defs(root: Path, files: dict[str, str]) -> Path:

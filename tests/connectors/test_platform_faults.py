@@ -1,5 +1,6 @@
 """Faults the platform tests elsewhere leave out: a throttle in the middle of Meta's pagination, bursts of
-5xx answers, answers slower than the read timeout, and credentials the Google Ads side refuses.
+5xx answers, answers slower than the read timeout (a Google Ads stream that stops mid-way), and credentials
+the Google Ads side refuses.
 
 Same fakes as the connector tests (real clients on the wire, 127.0.0.1); the retry policies get recording
 sleeps and a fixed seed, so every wait and every row is asserted, never a wall-clock time.
@@ -21,6 +22,7 @@ from pathlib import Path
 import grpc
 import pytest
 from google.ads.googleads.v26.errors.types import errors as err_types
+from google.ads.googleads.v26.services.types import google_ads_service as gas
 
 from connectors.ads_retry import RetryPolicy
 from connectors.errors import SourceApiError
@@ -193,6 +195,95 @@ def test_google_ads_burst_of_unavailable_and_deadline_exceeded_is_retried(ads: F
     assert (load.retries, load.requests, len(ads.requests)) == (3, 4, 4)
     assert all(2 ** (n - 1) / 2 <= wait <= 2**n for n, wait in enumerate(sleeps, 1))
     assert load.frame[["spend", "clicks"]].values.tolist() == [[6.0, 12.0]]
+
+
+@dataclass
+class StallingGoogleAds(FakeGoogleAds):
+    """The Google Ads fake whose stream stops answering mid-way: request n (1-based) listed in `stalls` sends
+    that many batches, then holds the stream open, silent, until the client gives up on it."""
+
+    stalls: dict[int, int] = field(default_factory=dict)
+    stalled: int = 0
+
+    def search_stream(
+        self, request: gas.SearchGoogleAdsStreamRequest, context: grpc.ServicerContext
+    ) -> Iterator[gas.SearchGoogleAdsStreamResponse]:
+        stream = super().search_stream(request, context)
+        first = next(stream, None)  # records the request, so its number is known
+        stall_after = self.stalls.get(len(self.requests))
+        if first is None:
+            return
+        yield first
+        for sent, batch in enumerate(stream, start=1):
+            if sent == stall_after:
+                break
+            yield batch
+        if stall_after is not None:
+            self.stalled += 1
+            ended = threading.Event()
+            context.add_callback(ended.set)  # runs when the client's deadline cancels the call
+            ended.wait(timeout=60)  # a safety net for a broken test, never reached when the deadline works
+
+
+@pytest.fixture
+def stalling_ads(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[StallingGoogleAds]:
+    for name in [n for n in __import__("os").environ if n.startswith("GOOGLE_ADS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    state = StallingGoogleAds(batch_size=2)
+    state.rows[USD_ID] = [row(f"2024-03-0{d}", 7, d * 1_000_000, clicks=d) for d in range(1, 8)]
+    with serve_google_ads(state) as endpoint:
+        state.endpoint = endpoint
+        yield state
+
+
+def stalling_config() -> GoogleAdsConfig:
+    return GoogleAdsConfig("ads", (USD_ID,), timeout_seconds=1)
+
+
+def test_google_ads_stream_that_stalls_is_cut_by_the_client_deadline_then_pulled_again(
+    stalling_ads: StallingGoogleAds,
+) -> None:
+    stalling_ads.stalls = {1: 2}  # first stream: 2 of its 4 batches (4 of 7 rows), then silence
+    sleeps = Sleeps()
+    load = read_google_ads(
+        stalling_config(),
+        *MARCH,
+        client=client_for(stalling_ads),
+        retry=RetryPolicy(sleep=sleeps, rng=random.Random(6)),
+    )
+
+    assert (stalling_ads.stalled, len(stalling_ads.requests)) == (1, 2)
+    assert (load.rows, load.batches, load.retries, load.requests) == (7, 4, 1, 2)
+    assert len(sleeps) == 1 and 1.0 <= sleeps[0] <= 2.0  # the backoff of a network fault
+    assert load.frame["spend"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]  # each day once
+    assert load.frame["clicks"].sum() == 28.0
+
+
+def test_google_ads_stream_that_always_stalls_fails_transient_naming_source_and_deadline(
+    stalling_ads: StallingGoogleAds,
+) -> None:
+    stalling_ads.stalls = {1: 1, 2: 3, 3: 1}
+    sleeps = Sleeps()
+    with pytest.raises(SourceApiError) as caught:
+        read_google_ads(
+            stalling_config(),
+            *MARCH,
+            client=client_for(stalling_ads),
+            retry=RetryPolicy(max_attempts=3, sleep=sleeps, rng=random.Random(8)),
+        )
+
+    message = str(caught.value)
+    assert message.startswith("source 'ads': Google Ads customer 1234567890: ")
+    assert "ran out of time (DEADLINE_EXCEEDED; client deadline 1 s per call)" in message
+    assert "still failing after 3 attempt(s)" in message
+    assert (caught.value.code, caught.value.transient) == ("DEADLINE_EXCEEDED", True)
+    assert (stalling_ads.stalled, len(stalling_ads.requests), len(sleeps)) == (3, 3, 2)
+
+
+def test_google_ads_timeout_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="timeout_seconds must be more than 0"):
+        GoogleAdsConfig("ads", (USD_ID,), timeout_seconds=0)
 
 
 def test_google_ads_unauthenticated_fails_at_once_naming_the_code(ads: FakeGoogleAds) -> None:
