@@ -170,6 +170,11 @@ def _document(lines: list[str]) -> str:
         f"{dt.date.today()}. Consecutive {WINDOW}-day windows; each KR is forecast {', '.join(map(str, OFFSETS))} "
         "days in (recent 14-day rate over the days left; ratio KRs as the ratio of projected sums) with an 80 % "
         "band, and the band is compared with the window's final value. The aim is 70-90 % coverage.\n\n"
+        "The band is the day-to-day noise of the recent days over the days left (both kinds of KR); a cumulative "
+        "KR's band also covers the 10th-90th percentile of the errors the same run-rate forecast made on the "
+        "metric's own last year (same days left, same recent days; at least 28 of them, else the noise band "
+        "alone). Day-to-day noise alone missed the level changes ahead: Tết, sale days, growth "
+        "(kr_scores.sql, `history_band`).\n\n"
     )
     return head + "\n".join(lines) + "\n"
 

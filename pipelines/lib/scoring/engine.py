@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 import duckdb
 import pandas as pd
 
+from pipelines.lib import db
 from pipelines.lib.scoring import periods
 from pipelines.lib.scoring.rollup import ObjectiveScore, roll_up
 from pipelines.lib.scoring.specs import SPEC_COLUMNS, Specs, build_specs
@@ -17,6 +21,8 @@ from pipelines.lib.spec import OkrDefs
 from pipelines.lib.storage import transaction
 
 SQL_DIR = Path(__file__).parent
+P = ParamSpec("P")
+R = TypeVar("R")
 SPEC_TABLES = {
     "kr_spec": ", ".join(f"{name} {kind}" for name, kind in SPEC_COLUMNS.items()),
     "kr_metrics": "kr_key VARCHAR, metric VARCHAR, role VARCHAR",
@@ -58,6 +64,21 @@ def _load_specs(conn: duckdb.DuckDBPyConnection, specs: Specs) -> None:
             conn.unregister("incoming_spec")
 
 
+def _under_scoring_memory_limit(
+    func: Callable[Concatenate[duckdb.DuckDBPyConnection, P], R],
+) -> Callable[Concatenate[duckdb.DuckDBPyConnection, P], R]:
+    """Run a scoring step under DuckDB's scoring memory limit (pipelines.lib.db): a large mart spills to
+    disk instead of growing the process towards 80 % of RAM, and the connection's own limit comes back after."""
+
+    @functools.wraps(func)
+    def capped(conn: duckdb.DuckDBPyConnection, *args: P.args, **kwargs: P.kwargs) -> R:
+        with db.memory_limit(conn, db.scoring_memory_limit()):
+            return func(conn, *args, **kwargs)
+
+    return capped
+
+
+@_under_scoring_memory_limit
 def compute_scores(conn: duckdb.DuckDBPyConnection, defs: OkrDefs, as_of: dt.date, run_id: str) -> pd.DataFrame:
     """Score into temp tables only (kr_grouped, kr_scores_new): nothing persistent is touched.
 
@@ -66,6 +87,7 @@ def compute_scores(conn: duckdb.DuckDBPyConnection, defs: OkrDefs, as_of: dt.dat
     computed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     specs = build_specs(defs, as_of)
     _load_specs(conn, specs)
+    conn.execute(_sql("kr_series.sql"))  # the mart's series, numbered once: kr_grouped joins on them
     grouped = _sql("kr_grouped.sql").replace("{expr_sql}", specs.expr_sql)
     conn.execute(f"CREATE OR REPLACE TEMP TABLE kr_grouped AS {grouped}", {"as_of": as_of} | specs.expr_params)
     periods.add_period_actuals(conn, defs, specs, as_of)  # distinct counts: GA4's value over the window

@@ -21,6 +21,13 @@ daily AS (
     JOIN spec AS s USING (kr_key)
     WHERE g.is_daily
 ),
+currencies AS (
+    -- the currencies of the rows behind a KR: kr_grouped keeps them on its campaign rows
+    SELECT kr_key, min(currency_min) AS currency_min, max(currency_max) AS currency_max
+    FROM kr_grouped
+    WHERE is_campaign
+    GROUP BY kr_key
+),
 agg AS (
     SELECT
         s.kr_key,
@@ -34,10 +41,11 @@ agg AS (
         max(d.report_date) AS data_through,
         count(d.report_date) AS days_with_data,
         count(d.day_value) AS days_measured,
-        CASE WHEN min(d.currency_min) IS NULL THEN CAST([] AS VARCHAR[])
-             ELSE list_distinct([min(d.currency_min), max(d.currency_max)]) END AS currencies
+        CASE WHEN any_value(c.currency_min) IS NULL THEN CAST([] AS VARCHAR[])
+             ELSE list_distinct([any_value(c.currency_min), any_value(c.currency_max)]) END AS currencies
     FROM spec AS s
     LEFT JOIN daily AS d ON d.kr_key = s.kr_key
+    LEFT JOIN currencies AS c ON c.kr_key = s.kr_key
     GROUP BY s.kr_key
 ),
 totals AS (
@@ -123,16 +131,77 @@ recent AS (
     LEFT JOIN daily AS d ON d.kr_key = s.kr_key AND d.report_date > a.data_through - 14
     GROUP BY s.kr_key, s.window_start, s.window_end, a.data_through
 ),
+history_asks AS (
+    -- open cumulative KRs forecast by their run rate: the metric summed, the last day with data, the days
+    -- left and the recent days the rate comes from
+    SELECT s.kr_key, m.metric, a.data_through AS t_end, CAST(r.days_left AS INTEGER) AS horizon,
+           CAST(r.r_days AS INTEGER) AS n
+    FROM spec AS s
+    JOIN agg AS a USING (kr_key)
+    JOIN recent AS r USING (kr_key)
+    JOIN kr_metrics AS m ON m.kr_key = s.kr_key AND m.role = 'num'
+    WHERE s.num_agg = 'sum' AND s.cumulative AND s.direction IN ('increase', 'decrease', 'milestone')
+      AND s.kind IN ('kr', 'kpi') AND r.days_left > 0 AND r.r_days > 0
+),
+history_totals AS (
+    -- the metric's own history: all of its mart rows (whatever the KR's filters), per day, over the year
+    -- (and the recent window) before each KR's last day with data
+    SELECT m.metric, m.report_date, sum(m.value) AS total
+    FROM marts.campaign_daily_metrics AS m
+    JOIN (
+        SELECT metric, min(t_end) - 365 - 14 AS from_day, max(t_end) AS to_day FROM history_asks GROUP BY metric
+    ) AS q ON q.metric = m.metric AND m.report_date BETWEEN q.from_day AND q.to_day
+    GROUP BY m.metric, m.report_date
+),
+history_running AS (
+    -- running total per calendar day from the day before the metric's first row (a day without rows adds 0)
+    SELECT c.metric, c.day, coalesce(sum(t.total) OVER (PARTITION BY c.metric ORDER BY c.day), 0) AS running
+    FROM (
+        SELECT metric, CAST(unnest(generate_series(min(report_date) - 1, max(report_date), INTERVAL 1 DAY)) AS DATE) AS day
+        FROM history_totals
+        GROUP BY metric
+    ) AS c
+    LEFT JOIN history_totals AS t ON t.metric = c.metric AND t.report_date = c.day
+),
+history_errors AS (
+    -- the run-rate forecast made on each day t of that year, for the same days left (horizon) from the same
+    -- number of recent days (n): (what the next `horizon` days added - horizon x the n-day rate to t), in
+    -- units of horizon x that rate
+    SELECT
+        q.kr_key,
+        (CAST(fut.running - cur.running AS DOUBLE) - q.horizon * CAST(cur.running - past.running AS DOUBLE) / q.n)
+            / (q.horizon * CAST(cur.running - past.running AS DOUBLE) / q.n) AS rel_error
+    FROM history_asks AS q
+    JOIN history_running AS cur
+      ON cur.metric = q.metric AND cur.day BETWEEN q.t_end - 365 AND q.t_end - q.horizon
+    JOIN history_running AS past ON past.metric = q.metric AND past.day = cur.day - q.n
+    JOIN history_running AS fut ON fut.metric = q.metric AND fut.day = cur.day + q.horizon
+    WHERE cur.running > past.running
+),
+history_band AS (
+    -- its 10th and 90th percentiles, once there are four weeks of them
+    SELECT kr_key, quantile_cont(rel_error, 0.1) AS q_low, quantile_cont(rel_error, 0.9) AS q_high
+    FROM history_errors
+    GROUP BY kr_key
+    HAVING count(*) >= 28
+),
 projected AS (
     -- where the window will land: recent daily rate over the days left (cumulative KRs), the ratio of the
     -- projected sums (ratio KRs), the current value (levels); with an 80 % band (z = 1.2816). The band's
     -- variance is the predictive one for L days left from n observed: s^2 * L * (1 + L / n) (day-to-day
-    -- noise plus the uncertainty of the rate itself); backtested in docs/forecast-backtest.md.
+    -- noise plus the uncertainty of the rate itself). Day-to-day noise cannot see the level changes of the
+    -- days left (seasons, sale days, growth), which is most of a run rate's error, so a cumulative KR's band
+    -- also covers the 10th-90th percentile of the errors the same run-rate forecast made on the metric's
+    -- own last year (history_band); backtested in docs/forecast-backtest.md.
     SELECT
         b.*,
         h.days_held,
         r.days_left,
         pc.seasonal_share,
+        CASE WHEN NOT coalesce(pc.seasonal_share >= 0.05, false) THEN hb.q_low * r.r_num / r.r_days * r.days_left END
+            AS history_low,
+        CASE WHEN NOT coalesce(pc.seasonal_share >= 0.05, false) THEN hb.q_high * r.r_num / r.r_days * r.days_left END
+            AS history_high,
         CASE
             WHEN pc.seasonal_share >= 0.05 AND r.days_left > 0 THEN numerator / pc.seasonal_share
             WHEN r.r_days > 0 AND cumulative AND direction IN ('increase', 'decrease', 'milestone')
@@ -156,6 +225,7 @@ projected AS (
     JOIN held AS h USING (kr_key)
     LEFT JOIN recent AS r USING (kr_key)
     LEFT JOIN paced AS pc USING (kr_key)
+    LEFT JOIN history_band AS hb USING (kr_key)
 ),
 freshness AS (
     -- stale: a source behind the KR has data older than its allowed lag (never "0 %" for late data)
@@ -215,8 +285,9 @@ SELECT
         ELSE elapsed / pace_days
     END AS expected_progress,
     forecast,
-    forecast - forecast_margin AS forecast_low,
-    forecast + forecast_margin AS forecast_high,
+    -- least/greatest skip NULLs: without a year of history the band is the day-to-day one
+    least(forecast - forecast_margin, forecast + history_low) AS forecast_low,
+    greatest(forecast + forecast_margin, forecast + history_high) AS forecast_high,
     CASE WHEN forecast_progress IS NOT NULL THEN greatest(0.0, least(1.0, forecast_progress)) END AS forecast_score,
     CASE
         WHEN CAST($as_of AS DATE) < window_start THEN 'not_started'
