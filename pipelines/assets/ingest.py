@@ -16,11 +16,12 @@ from connectors import SourceDataError, read_file_feed
 from connectors.errors import Ga4Error, SourceApiError
 from pipelines.assets.config import AsOfConfig
 from pipelines.assets.metadata import column_schema, markdown
-from pipelines.assets.partitions import window_of
+from pipelines.assets.partitions import DEFAULT_TIMEZONE, window_of
 from pipelines.assets.resources import OkrDefsResource
-from pipelines.lib import api_sources, ga4_tables, quality, storage
+from pipelines.lib import api_sources, ga4_tables, quality, source_zones, storage
 from pipelines.lib.feeds import count_metrics, file_feed
 from pipelines.lib.spec import OkrDefs
+from pipelines.lib.spec.conversion_checks import file_conversion_definition
 
 OWNERS = ["team:marketing-analytics"]
 KINDS = {
@@ -105,7 +106,9 @@ def _load_file(context, name: str, as_of: dt.date, duckdb: DuckDBResource, defs:
     long = storage.to_long(frame, name, metrics)
     with duckdb.get_connection() as conn:
         storage.ensure_schema(conn)
-        written = storage.replace_source_window(conn, "file", name, long, window)
+        # the columns a file maps to conversions are its conversion definition, recorded like an API load's
+        definition = file_conversion_definition(defs.sources[name])
+        written = storage.replace_source_window(conn, "file", name, long, window, conversion_definition=definition)
         checks, schema = _after_write(conn, "file", name, as_of, defs, window), column_schema(conn, "raw.file_exports")
     context.log.info(
         f"{name}: {load.rows_read} rows read from {len(load.files)} file(s); {len(frame)} grain rows in "
@@ -139,6 +142,11 @@ def _pull_api(context, name: str, as_of: dt.date, duckdb: DuckDBResource, defs: 
         raise dg.Failure(description=str(exc), allow_retries=exc.transient) from None
     except (Ga4Error, ValueError) as exc:  # configuration, permission or field errors: a retry cannot help
         raise dg.Failure(description=str(exc), allow_retries=False) from None
+    zones = source_zones.compare(defs, name, pulled.metadata.get("time_zones") or {}, DEFAULT_TIMEZONE)
+    if zones.mismatch is not None:  # days in the wrong zone: nothing is written, the scores keep their state
+        return _rejected(context, name, kind, as_of, duckdb, defs, window, zones.mismatch, None)
+    if zones.advice is not None:
+        context.log.warning(f"{name}: {zones.advice}")
     failures = (
         quality.schema_failures(
             pulled.frame, quality.grain_schema(pulled.metrics, count_metrics(defs, pulled.metrics), window)
@@ -177,9 +185,20 @@ def _pull_api(context, name: str, as_of: dt.date, duckdb: DuckDBResource, defs: 
             "window_end": str(window[1]),
             "settled_before": str(pulled.settled_before),
             **{k: (dg.MetadataValue.json(v) if isinstance(v, dict) else v) for k, v in pulled.metadata.items()},
+            **_zone_metadata(zones),
         },
         check_results=checks,
     )
+
+
+def _zone_metadata(zones: source_zones.ZoneCheck) -> dict[str, str]:
+    """The declared and reported zones; `time_zone_warning` only when undeclared days are counted in the wrong
+    zone (`okr run` prints it, pipelines/cli/runner.py)."""
+    meta = {
+        "declared_time_zone": zones.declared or f"(none: {DEFAULT_TIMEZONE})",
+        "reported_time_zone": zones.reported_text or "(none reported)",
+    }
+    return meta | ({"time_zone_warning": zones.advice} if zones.misdated and zones.advice else {})
 
 
 def _day_quality_writer(name: str, defs: OkrDefs, pulled: api_sources.ApiPull, window):

@@ -54,7 +54,7 @@ def explain(
             f"(allowed lag {src['allowed_lag_days']} days)",
             markup=False,
         )
-    for line in period_lines(ex.periods) + quality_lines(ex.quality):
+    for line in period_lines(ex.periods) + quality_lines(ex.quality) + conversion_lines(ex.conversions):
         out.print(line, markup=False, highlight=False, soft_wrap=True)
     parts = f"numerator {_num(s['numerator'])}" + (
         f", denominator {_num(s['denominator'])}" if _opt(s["denominator"]) is not None else ""
@@ -70,14 +70,6 @@ def explain(
         return
     out.print(_table("Top campaigns behind the value", ex.top_campaigns, "num_sum", "share"))
     out.print(_table("What moved it: last 7 days vs the 7 before", ex.movers, "change_7d", "num_last7"))
-
-
-def _opt(value: float | None) -> float | None:
-    return None if value is None or value != value else value
-
-
-def _num(value: float | None) -> str:
-    return "-" if _opt(value) is None else f"{value:,.2f}"
 
 
 def _opt(value: float | None) -> float | None:
@@ -126,6 +118,31 @@ def quality_lines(quality: list[dict]) -> list[str]:
             f"sampled{ratio}, {int(q['other_row'])} with an (other) row"
         )
     return out
+
+
+def conversion_lines(conversions: list[dict]) -> list[str]:
+    """The conversion definitions of the rows behind a KR, per source: when there are several, the value
+    adds different events (a Google Ads primary conversion, a Meta action_type, a GA4 key event)."""
+    if not conversions:
+        return []
+    kinds = {c["definition"] for c in conversions}
+    head = (
+        f"conversions of {len(kinds)} definitions are added up in this value:"
+        if len(kinds) > 1
+        else "conversion definition of the rows behind the value:"
+    )
+    lines = [head]
+    for c in conversions:
+        amounts = [
+            f"{label} {c[column]:,.2f}"
+            for column, label in (("conversions", "conversions"), ("conversions_value", "conversion value"))
+            if c[column] is not None
+        ]
+        definition = c["definition"] or "not recorded (rows loaded before definitions were stored)"
+        lines.append(
+            f"  {c['source']} ({c['platform']}): {definition}; {', '.join(amounts)} over {int(c['days'])} days"
+        )
+    return lines
 
 
 def _resolve(defs, kr_id: str) -> str:

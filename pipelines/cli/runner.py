@@ -132,4 +132,7 @@ def _collect(result: dg.ExecuteInProcessResult, outcome: RunOutcome) -> None:
         outcome.failures.append(f"{event.step_key}: {message or _cause(data.error)}")
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
-        outcome.materialized[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
+        key = mat.asset_key.to_user_string()
+        outcome.materialized[key] = {k: v.value for k, v in mat.metadata.items()}
+        if "time_zone_warning" in mat.metadata:  # undeclared zone, days counted in another one (assets/ingest.py)
+            outcome.warnings.append(f"{key} time zone: {mat.metadata['time_zone_warning'].value}")

@@ -12,6 +12,7 @@ from connectors.google_ads import GoogleAdsConfig, read_google_ads
 from connectors.meta_ads import MetaAdsConfig, read_meta_ads
 from pipelines.lib.scoring.specs import build_specs
 from pipelines.lib.spec import OkrDefs
+from pipelines.lib.spec.conversion_checks import DEFAULT_CHANNEL
 from pipelines.lib.spec.models import DEFAULT_LOOKBACK, DEFAULT_RESTATEMENT, Ga4Source, GoogleAdsSource, MetaAdsSource
 from pipelines.lib.spec.period_checks import period_columns
 
@@ -80,7 +81,12 @@ def connector_config(defs: OkrDefs, name: str) -> GoogleAdsConfig | MetaAdsConfi
     days = lookback(defs, name)
     if isinstance(src, GoogleAdsSource):
         return GoogleAdsConfig(
-            name, tuple(src.customer_ids), src.login_customer_id, days, src.endpoint, src.channel or "Paid Search"
+            name,
+            tuple(src.customer_ids),
+            src.login_customer_id,
+            days,
+            src.endpoint,
+            src.channel or DEFAULT_CHANNEL["google_ads"],
         )
     if isinstance(src, MetaAdsSource):
         extra = {"base_url": src.endpoint} if src.endpoint else {}
@@ -92,7 +98,7 @@ def connector_config(defs: OkrDefs, name: str) -> GoogleAdsConfig | MetaAdsConfi
             tuple(src.attribution_windows),
             src.clicks_field,
             days,
-            channel=src.channel or "Paid Social",
+            channel=src.channel or DEFAULT_CHANNEL["meta_ads"],
             **extra,
         )
     if isinstance(src, Ga4Source):

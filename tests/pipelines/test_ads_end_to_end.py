@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from pathlib import Path
 
+import dagster as dg
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from pipelines.cli.app import app
 from pipelines.cli.runner import run_pipeline
 from pipelines.cli.scores_view import read_scores
 from pipelines.lib import db
+from pipelines.lib.scoring.explain import explain
+from pipelines.lib.spec import load_defs
 from tests.conftest import write_defs
 from tests.connectors.test_ga4 import COLUMNS as GA4_COLUMNS
 from tests.connectors.test_google_ads import row
@@ -190,3 +196,124 @@ def test_cross_platform_cpa_and_roas_then_a_restated_day(tmp_path: Path, platfor
         ).fetchone()
     assert history == [("blended-roas", 2), ("cpa", 2), ("meta-only-cpa", 2), ("roas", 2), ("unattributed-sessions", 2)]
     assert raw == (10 * 5, 1, True)  # 10 days × 5 metrics, one conversion definition, all inside the look-back
+
+
+def test_explain_lists_the_conversion_definitions_behind_a_cross_platform_cpa(tmp_path: Path, platforms) -> None:
+    """The unfiltered CPA adds 50 Google Ads primary conversions and 20 Meta purchases: `okr explain` says
+    which definitions its conversions come from, and how many of each, from the stored rows."""
+    defs, _ads, _graph, _ga4 = platforms
+    database = tmp_path / "okr.duckdb"
+    assert run_pipeline(defs, database, DAYS[-1]).success
+    loaded = load_defs(defs)
+
+    cpa = explain(database, loaded, "paid-tet/cpa", DAYS[-1])
+    google = ("google_ads", "google_ads", "gads:metrics.conversions", 50.0, None, 10, 10)
+    meta = ("meta_ads", "meta_ads", "meta:offsite_conversion.fb_pixel_purchase@7d_click,1d_view", 20.0, None, 10, 10)
+    fields = ["source", "platform", "definition", "conversions", "conversions_value", "days", "rows"]
+    assert [tuple(c[f] for f in fields) for c in cpa.conversions] == [google, meta]
+    assert cpa.score["denominator"] == 70.0  # the two definitions are exactly what the CPA divides by
+    roas = explain(database, loaded, "paid-tet/roas", DAYS[-1])
+    assert [(c["source"], c["conversions"], c["conversions_value"]) for c in roas.conversions] == [
+        ("google_ads", None, 60_000_000.0),
+        ("meta_ads", None, 25_000_000.0),
+    ]
+    only_meta = explain(database, loaded, "paid-tet/meta-only-cpa", DAYS[-1])
+    assert [c["definition"] for c in only_meta.conversions] == [meta[2]]
+    assert explain(database, loaded, "paid-tet/blended-roas", DAYS[-1]).conversions == []  # GA4 revenue / spend
+
+    shown = CliRunner().invoke(
+        app, ["explain", "cpa", "--defs", str(defs), "--db", str(database), "--as-of", "2026-01-10"]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert (
+        "conversions of 2 definitions are added up in this value:\n"
+        "  google_ads (google_ads): gads:metrics.conversions; conversions 50.00 over 10 days\n"
+        "  meta_ads (meta_ads): meta:offsite_conversion.fb_pixel_purchase@7d_click,1d_view; conversions 20.00 over "
+        "10 days\n"
+    ) in shown.output
+    shown = CliRunner().invoke(
+        app, ["explain", "meta-only-cpa", "--defs", str(defs), "--db", str(database), "--as-of", "2026-01-10"]
+    )
+    assert "conversion definition of the rows behind the value:\n  meta_ads (meta_ads): meta:" in shown.output
+    shown = CliRunner().invoke(
+        app, ["explain", "blended-roas", "--defs", str(defs), "--db", str(database), "--as-of", "2026-01-10"]
+    )
+    assert shown.exit_code == 0 and "conversion" not in shown.output
+
+
+def _declare_zone(defs: Path, zone: str) -> int:
+    """Declare `timezone: zone` for every source; returns the line of the meta_ads one in sources.yaml."""
+    path = defs / "sources.yaml"
+    text = path.read_text(encoding="utf-8").replace("    endpoint:", f"    timezone: {zone}\n    endpoint:")
+    path.write_text(text, encoding="utf-8")
+    lines = text.splitlines()
+    meta = lines.index("  meta_ads:")
+    return next(i for i, line in enumerate(lines[meta:], meta + 1) if line.strip().startswith("timezone:"))
+
+
+def test_a_platform_reporting_another_time_zone_than_declared_rejects_the_load(tmp_path: Path, platforms) -> None:
+    """sources.yaml says Ho Chi Minh City; the Meta account now reports Los Angeles time. `okr run` rejects
+    Meta's load through its blocking schema check, names source, account, both zones and the line to write,
+    and the database keeps its Meta rows and its scores."""
+    defs, _ads, graph, _ga4 = platforms
+    line = _declare_zone(defs, "Asia/Ho_Chi_Minh")
+    database = tmp_path / "okr.duckdb"
+    run = ["run", "--defs", str(defs), "--db", str(database), "--as-of", "2026-01-10"]
+    first = CliRunner().invoke(app, run)
+    assert first.exit_code == 0, first.output
+    assert "time zone" not in first.output  # declared, and every platform agrees
+    before = kr_values(database)
+
+    graph.accounts[ACCOUNT].timezone_name = "America/Los_Angeles"
+    graph.accounts[ACCOUNT].rows[8]["actions"] = [purchase("6", click="6")]  # a restatement that must not land
+    second = CliRunner().invoke(app, run)
+
+    assert second.exit_code == 1
+    assert (
+        "raw/meta_ads check schema: source meta_ads: sources.yaml declares timezone Asia/Ho_Chi_Minh, but the Meta "
+        "API reports America/Los_Angeles (ad account 1029384756); its days, partitions, 'yesterday' and is_settled "
+        "would be counted in the wrong zone, so nothing was loaded. If the account's zone is right, write "
+        f"`timezone: America/Los_Angeles` for source meta_ads (sources.yaml line {line}) and run again\n"
+    ) in second.output
+    assert "run failed: the database keeps its previous scores" in second.output
+    with db.connect(database, read_only=True) as conn:
+        stored = conn.execute(
+            "SELECT sum(value), count(*), any_value(account_timezone) FROM raw.meta_ads_insights "
+            "WHERE metric = 'conversions'"
+        ).fetchone()
+    assert stored == (20, 10, "Asia/Ho_Chi_Minh")  # not 24: the restated day was not written
+    assert kr_values(database)["cpa"]["actual"] == before["cpa"]["actual"]
+
+
+def test_an_undeclared_time_zone_loads_and_says_which_one_to_declare(
+    tmp_path: Path, platforms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No `timezone` in sources.yaml: the partitions count UTC days while the platforms report Ho Chi Minh
+    City time. The load goes ahead; the asset records both zones, and the run's Dagster event log and
+    `okr run` say which zone to declare, and where."""
+    defs, _ads, _graph, _ga4 = platforms
+    line = (defs / "sources.yaml").read_text(encoding="utf-8").splitlines().index("  meta_ads:") + 1
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))  # a persistent instance: the run's event log stays readable
+    outcome = run_pipeline(defs, tmp_path / "okr.duckdb", DAYS[-1])
+    assert outcome.success, outcome.failures
+    meta = outcome.materialized["raw/meta_ads"]
+    assert (meta["declared_time_zone"], meta["reported_time_zone"]) == ("(none: UTC)", "Asia/Ho_Chi_Minh")
+    assert meta["time_zones"] == {ACCOUNT: "Asia/Ho_Chi_Minh"}
+    advice = (
+        "source meta_ads declares no timezone in sources.yaml, so its partitions, 'yesterday' and is_settled are "
+        "counted in UTC while the Meta API reports Asia/Ho_Chi_Minh (ad account 1029384756): every day is off by "
+        f"the difference. Write `timezone: Asia/Ho_Chi_Minh` for source meta_ads (sources.yaml line {line}) so "
+        "that the platform's zone is checked on every load"
+    )
+    assert f"raw/meta_ads time zone: {advice}" in outcome.warnings
+    assert {w.split(" time zone: ")[0] for w in outcome.warnings if " time zone: " in w} == {
+        "raw/google_ads",
+        "raw/meta_ads",
+        "raw/ga4_web",
+    }
+    with dg.DagsterInstance.get() as instance:
+        (run,) = instance.get_runs()
+        logged = [(e.step_key, e.user_message) for e in instance.all_logs(run.run_id) if e.level == logging.WARNING]
+    assert ("raw__meta_ads", f"meta_ads: {advice}") in logged

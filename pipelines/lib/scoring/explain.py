@@ -16,6 +16,7 @@ from pipelines.lib import db
 from pipelines.lib.scoring.engine import compute_scores
 from pipelines.lib.scoring.specs import kpi_key, kr_key
 from pipelines.lib.spec import OkrDefs
+from pipelines.lib.spec.conversion_checks import CONVERSION_MEASURES
 from pipelines.lib.spec.models import BaseMetric, ExpressionMetric, RatioMetric
 
 
@@ -34,6 +35,8 @@ class Explanation:
     movers: list[dict] = field(default_factory=list)
     periods: list[dict] = field(default_factory=list)  # distinct counts: the GA4 query behind the value
     quality: list[dict] = field(default_factory=list)  # what GA4 said about the data read (kr_quality.sql)
+    # conversion metrics: per source and stored conversion_definition, the rows behind the value
+    conversions: list[dict] = field(default_factory=list)
 
 
 def _formula(defs: OkrDefs, name: str | None) -> str:
@@ -50,6 +53,78 @@ def _formula(defs: OkrDefs, name: str | None) -> str:
     if isinstance(metric, BaseMetric):
         return f"{metric.agg}({metric.column or name}) over the window"
     return "self-reported"
+
+
+# The mart rows of a KR's conversion measures that its filters select, over its window, per source and
+# conversion definition. Filters match as in kr_grouped.sql (every filtered dimension matched by one of its
+# values, exactly or as a GLOB), on each distinct entity of the window rather than on every row; the
+# dimension names are the mart columns of FILTER_DIMENSIONS (project-owned), the values bound data.
+CONVERSIONS_SQL = """
+WITH kr_filter AS (
+    SELECT dimension, pattern, is_glob FROM kr_filters WHERE kr_key = $key
+),
+numbered AS (
+    SELECT row_number() OVER () AS entity_no, *
+    FROM (
+        SELECT DISTINCT
+            source, platform, account_id, campaign_id, campaign_name, channel, source_medium, unified_campaign_id
+        FROM marts.campaign_daily_metrics
+        WHERE list_contains($measures, metric) AND report_date BETWEEN $start AND $through
+    )
+),
+dimension_values AS (
+    SELECT entity_no, dimension, dim_value
+    FROM numbered
+    UNPIVOT (dim_value FOR dimension IN (
+        platform, account_id, channel, campaign_name, campaign_id, unified_campaign_id, source, source_medium))
+),
+hits AS (
+    SELECT v.entity_no, count(DISTINCT f.dimension) AS dims_matched
+    FROM dimension_values AS v
+    JOIN kr_filter AS f ON f.dimension = v.dimension
+    WHERE CASE WHEN f.is_glob THEN v.dim_value GLOB f.pattern ELSE v.dim_value = f.pattern END
+    GROUP BY v.entity_no
+),
+chosen AS (
+    SELECT n.*
+    FROM numbered AS n
+    LEFT JOIN hits AS h USING (entity_no)
+    WHERE coalesce(h.dims_matched, 0) = (SELECT count(DISTINCT dimension) FROM kr_filter)
+)
+SELECT
+    m.source,
+    m.platform,
+    m.conversion_definition AS definition,
+    CAST(sum(m.value) FILTER (WHERE m.metric = 'conversions') AS DOUBLE) AS conversions,
+    CAST(sum(m.value) FILTER (WHERE m.metric = 'conversions_value') AS DOUBLE) AS conversions_value,
+    count(DISTINCT m.report_date) AS days,
+    count(*) AS rows
+FROM marts.campaign_daily_metrics AS m
+JOIN chosen AS c
+  ON m.source = c.source AND m.platform = c.platform AND m.account_id = c.account_id
+ AND m.campaign_id = c.campaign_id AND m.campaign_name IS NOT DISTINCT FROM c.campaign_name
+ AND m.channel = c.channel AND m.source_medium = c.source_medium
+ AND m.unified_campaign_id IS NOT DISTINCT FROM c.unified_campaign_id
+WHERE list_contains($measures, m.metric) AND m.report_date BETWEEN $start AND $through
+GROUP BY ALL
+ORDER BY ALL
+"""
+
+
+def _conversions(conn, key: str, start: dt.date, through: dt.date) -> list[dict]:
+    """Where the KR's conversions come from, by definition: a Google Ads primary conversion, a Meta
+    action_type and a GA4 key event are different events, and a KR without a platform filter adds them."""
+    measures = [
+        m
+        for (m,) in conn.execute(
+            "SELECT DISTINCT metric FROM kr_metrics WHERE kr_key = ? AND list_contains(?, metric) ORDER BY 1",
+            [key, list(CONVERSION_MEASURES)],
+        ).fetchall()
+    ]
+    if not measures:
+        return []
+    params = {"key": key, "measures": measures, "start": start, "through": through}
+    return _records(conn.execute(CONVERSIONS_SQL, params).df())
 
 
 def _share(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -107,6 +182,8 @@ def explain(database: Path, defs: OkrDefs, key: str, as_of: dt.date, top: int = 
             "FROM kr_quality WHERE list_contains(?, kr_key) ORDER BY role, source, origin",
             [spec_key, keys],
         ).df()
+        start = spec["window_start"].date()
+        conversions = _conversions(conn, spec_key, start, min(spec["window_end"].date(), as_of))
     campaigns["share"] = _share(campaigns, "num_sum")
     campaigns["change_7d"] = campaigns["num_last7"].fillna(0) - campaigns["num_prev7"].fillna(0)
     movers = campaigns.reindex(campaigns["change_7d"].abs().sort_values(ascending=False).index).head(top)
@@ -124,6 +201,7 @@ def explain(database: Path, defs: OkrDefs, key: str, as_of: dt.date, top: int = 
         movers=movers.to_dict("records"),
         periods=_records(periods),
         quality=_records(quality),
+        conversions=conversions,
     )
 
 

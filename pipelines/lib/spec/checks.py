@@ -31,6 +31,7 @@ def suggest(name: str, known: list[str]) -> str:
 
 
 def cross_check(defs: OkrDefs) -> list[DefsError]:
+    from pipelines.lib.spec.conversion_checks import check_conversions
     from pipelines.lib.spec.credentials import check_credentials
     from pipelines.lib.spec.period_checks import check_periods
 
@@ -41,6 +42,7 @@ def cross_check(defs: OkrDefs) -> list[DefsError]:
         *_check_kpis(defs),
         *check_periods(defs),
         *_lint(defs),
+        *check_conversions(defs),
         *check_credentials(defs.root),
     ]
 
@@ -114,17 +116,17 @@ def _check_sources(defs: OkrDefs) -> list[DefsError]:
     return errors
 
 
-def _stored_metrics(defs: OkrDefs, name: str) -> set[str]:
-    """The stored measures a catalogue metric reads."""
+def stored_measures(defs: OkrDefs, name: str) -> set[str]:
+    """The stored measures a catalogue metric reads (a ratio or expression: those of its parts)."""
     metric = defs.metrics.get(name)
     if isinstance(metric, BaseMetric):
         return {metric.column or name}
     if isinstance(metric, RatioMetric):
-        return set().union(*(_stored_metrics(defs, p) for p in metric.ratio))
+        return set().union(*(stored_measures(defs, p) for p in metric.ratio))
     if isinstance(metric, ExpressionMetric):
         base = {n for n, m in defs.metrics.items() if isinstance(m, BaseMetric)}
         try:
-            return set().union(*(_stored_metrics(defs, p) for p in parse_expression(metric.expr, base).metrics))
+            return set().union(*(stored_measures(defs, p) for p in parse_expression(metric.expr, base).metrics))
         except ExpressionError:
             return set()
     return set()
@@ -132,7 +134,7 @@ def _stored_metrics(defs: OkrDefs, name: str) -> set[str]:
 
 def _check_filters(defs: OkrDefs, anchor, metric: str, filters) -> list[DefsError]:
     """A filter must be able to match: a dimension the metric's sources report, values they carry."""
-    measures = _stored_metrics(defs, metric)
+    measures = stored_measures(defs, metric)
     providers = {k: s for k, s in defs.sources.items() if measures & set(s.metrics)}
     if not providers:
         return []

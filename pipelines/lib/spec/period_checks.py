@@ -4,11 +4,14 @@ A user who visits on ten days is one user of the quarter but ten "daily users"; 
 two campaigns is one user but two "campaign users". So a period metric can only be asked of a source
 that counts distinct users over any window under any filter (GA4), once per KR window, and its value
 can take part in nothing that adds values up: a ratio of sums, an expression, a share of days.
+A file export's column named like a distinct count (Reach, totalUsers) that feeds a summed metric is
+warned about too: nothing else would show that its window totals count people once per day.
 Each rule reports at the key the analyst has to change.
 """
 
 from __future__ import annotations
 
+import re
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
@@ -17,6 +20,7 @@ from pipelines.lib.spec.errors import DefsError
 from pipelines.lib.spec.expressions import ExpressionError, parse_expression
 from pipelines.lib.spec.models import (
     BaseMetric,
+    ColumnRef,
     ExpressionMetric,
     FileSource,
     Filters,
@@ -24,6 +28,7 @@ from pipelines.lib.spec.models import (
     KeyResult,
     Kpi,
     RatioMetric,
+    Source,
 )
 
 if TYPE_CHECKING:
@@ -31,6 +36,9 @@ if TYPE_CHECKING:
 
 # Filters that choose which source answers; the others become the GA4 query's dimensionFilter.
 SOURCE_FILTERS = ("platform", "source", "account")
+# Export columns that hold a distinct count (Meta "Reach", "Unique link clicks", "Frequency"; GA4 "totalUsers",
+# "Active users"): matched anywhere in the name, whatever the case, since every platform spells them its own way.
+DISTINCT_COUNT_COLUMN = re.compile(r"reach|users|unique|frequency", re.IGNORECASE)
 
 
 def period_columns(defs: OkrDefs) -> set[str]:
@@ -44,32 +52,37 @@ def period_metric(defs: OkrDefs, name: str | None) -> BaseMetric | None:
     return metric if isinstance(metric, BaseMetric) and metric.per_period else None
 
 
-def _matches(value: str, patterns: list[str]) -> bool:
+def value_matches(value: str, patterns: list[str]) -> bool:
+    """A filter's values match as they do on daily rows: exactly, or as a glob when they hold * ? [."""
     return any(fnmatchcase(value, p) if any(c in p for c in "*?[") else value == p for p in patterns)
+
+
+def source_selected(name: str, src: Source, filters: Filters) -> bool:
+    """Whether a KR's platform, source and account filters (exact or glob, as on daily rows) leave the source
+    in. The other filters (campaign, channel, ...) match values only the data knows, so they exclude nothing here.
+    """
+    chosen = dict(filters.items())
+    if "platform" in chosen and not value_matches(src.platform, chosen["platform"]):
+        return False
+    if "source" in chosen and not value_matches(name, chosen["source"]):
+        return False
+    return "account" not in chosen or any(value_matches(a, chosen["account"]) for a in src.accounts())
 
 
 def period_sources(defs: OkrDefs, column: str, filters: Filters) -> list[str]:
     """The GA4 sources that answer a period query for a KR: they map the column, and the KR's platform,
-    source and account filters (exact or glob, as on daily rows) do not exclude them."""
-    chosen = dict(filters.items())
-    out = []
-    for name, src in sorted(defs.sources.items()):
-        if not isinstance(src, Ga4Source) or column not in src.metrics:
-            continue
-        if "platform" in chosen and not _matches(src.platform, chosen["platform"]):
-            continue
-        if "source" in chosen and not _matches(name, chosen["source"]):
-            continue
-        if "account" in chosen and not any(_matches(a, chosen["account"]) for a in src.accounts()):
-            continue
-        out.append(name)
-    return out
+    source and account filters do not exclude them."""
+    return [
+        name
+        for name, src in sorted(defs.sources.items())
+        if isinstance(src, Ga4Source) and column in src.metrics and source_selected(name, src, filters)
+    ]
 
 
 def check_periods(defs: OkrDefs) -> list[DefsError]:
     if not defs.metrics:
         return []
-    errors = _check_catalogue(defs) + _check_sources(defs)
+    errors = _check_catalogue(defs) + _check_sources(defs) + _check_summed_distinct_columns(defs)
     for obj in defs.objectives:
         for kr in obj.key_results:
             if not kr.self_reported:
@@ -157,6 +170,50 @@ def _check_sources(defs: OkrDefs) -> list[DefsError]:
                 )
             )
     return errors
+
+
+def _summed_by(defs: OkrDefs, measure: str) -> list[str]:
+    """The catalogue metrics that add up the stored measure `measure` over days (agg: sum)."""
+    return sorted(
+        name
+        for name, m in defs.metrics.items()
+        if isinstance(m, BaseMetric) and m.agg == "sum" and (m.column or name) == measure
+    )
+
+
+def _check_summed_distinct_columns(defs: OkrDefs) -> list[DefsError]:
+    """Warn where a file export's distinct-count column (reach, users, ...) feeds a metric summed over days.
+
+    A warning, not an error: the column name is only a hint (an export may be cumulative, or "users" may
+    mean something else), but when it is what it looks like, every window total is too high with no sign of
+    it; Meta's API is never asked for reach for the same reason (see connectors/meta_ads.py).
+    """
+    out = []
+    for key, src in defs.sources.items():
+        if not isinstance(src, FileSource):
+            continue
+        anchor = defs.where[f"source:{key}"]
+        for measure, mapping in src.metrics.items():
+            column = mapping.column if isinstance(mapping, ColumnRef) else mapping
+            if not isinstance(column, str) or not DISTINCT_COUNT_COLUMN.search(column):
+                continue
+            summed = _summed_by(defs, measure)
+            if not summed:
+                continue
+            out.append(
+                anchor.error(
+                    f"source {key}: column {column!r} looks like a distinct count (reach, users, unique ..., "
+                    f"frequency), but metric {summed[0]!r} adds it up over days (agg: sum). Distinct counts do not "
+                    "add up: a person reached on ten days is one person, not ten, and a frequency is an average. "
+                    "Only a GA4 API source can answer for a whole period (agg: period); if this export is "
+                    f"cumulative (each day holds the total to date), give {summed[0]} agg: max or agg: last in "
+                    "metrics.yaml, otherwise leave the column out",
+                    "metrics",
+                    measure,
+                    warning=True,
+                )
+            )
+    return out
 
 
 def _check_reader(defs: OkrDefs, item: KeyResult | Kpi, anchor: Anchor, who: str) -> list[DefsError]:

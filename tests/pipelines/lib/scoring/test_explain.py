@@ -43,6 +43,10 @@ def test_explain_matches_the_score_and_the_export(tmp_path: Path, shared_data: P
     (mover,) = ex.movers
     assert (mover["num_last7"], mover["num_prev7"], mover["change_7d"]) == (last7, prev7, last7 - prev7)
     assert ex.score["actual"] == 8474 and ex.formula == "sum(conversions) over the window"
+    # a file load records the column it maps to conversions as its conversion definition (trap 8)
+    assert [(c["source"], c["definition"], c["conversions"], c["days"]) for c in ex.conversions] == [
+        ("ab_test", "file:conversions=# of Purchase", 8474.0, 15)
+    ]
 
     shown = subprocess.run(
         [
@@ -66,3 +70,7 @@ def test_explain_matches_the_score_and_the_export(tmp_path: Path, shared_data: P
     assert shown.returncode == 0, shown.stderr
     assert "filter campaign_name = 'Test Campaign'" in shown.stdout and "Test Campaign" in shown.stdout
     assert f"{last7 - prev7:,.2f}" in shown.stdout
+    assert (
+        "conversion definition of the rows behind the value:\n"
+        "  ab_test (meta_ads): file:conversions=# of Purchase; conversions 8,474.00 over 15 days\n"
+    ) in shown.stdout
