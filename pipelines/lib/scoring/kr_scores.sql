@@ -40,7 +40,15 @@ agg AS (
         sum(d.den_sum) AS denominator,
         max(d.report_date) AS data_through,
         count(d.report_date) AS days_with_data,
-        count(d.day_value) AS days_measured,
+        -- a day without rows before the newest loaded day is a real zero for a summed measure (the source's
+        -- window was written whole, so that day's extract succeeded): it is measured, and holds or fails
+        -- as 0 does (held, below); for a ratio or an expression it has no value and is not measured
+        CASE
+            WHEN NOT any_value(s.has_den) AND any_value(s.expr_id) IS NULL
+                 AND any_value(s.num_agg) IN ('sum', 'count') AND max(d.report_date) IS NOT NULL
+                THEN datediff('day', any_value(s.window_start), max(d.report_date)) + 1
+            ELSE count(d.day_value)
+        END AS days_measured,
         CASE WHEN any_value(c.currency_min) IS NULL THEN CAST([] AS VARCHAR[])
              ELSE list_distinct([any_value(c.currency_min), any_value(c.currency_max)]) END AS currencies
     FROM spec AS s
@@ -111,7 +119,13 @@ held AS (
         count_if(CASE b.direction
                      WHEN 'stay_above' THEN d.day_value >= b.target_value
                      WHEN 'stay_below' THEN d.day_value <= b.target_value
-                 END) AS days_held
+                 END)
+        + CASE
+              WHEN (any_value(b.direction) = 'stay_above' AND 0 >= any_value(b.target_value))
+                OR (any_value(b.direction) = 'stay_below' AND 0 <= any_value(b.target_value))
+                  THEN any_value(b.days_measured) - count(d.day_value)  -- the zero days (see agg)
+              ELSE 0
+          END AS days_held
     FROM based AS b
     LEFT JOIN daily AS d ON d.kr_key = b.kr_key
     GROUP BY b.kr_key

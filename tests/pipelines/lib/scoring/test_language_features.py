@@ -120,6 +120,30 @@ objectives:
     assert krs.at["ctr-below", "score"] == 0.0 and krs.at["ctr-below", "status"] == "off_track"
 
 
+def test_a_day_without_rows_is_a_zero_day_for_a_summed_measure(scored) -> None:
+    """GA4 and Google Ads send no row for a day with no clicks: that day failed "clicks >= 10 a day" (8 of
+    10 days held, not 8 of 8) and held "spend <= 50 a day"; days after the newest loaded one are not
+    counted, and a ratio has no value on such a day, so it is not measured."""
+    days = [d for d in range(10) if d not in (2, 6)]  # no rows on 3 and 7 January
+    rows = [(f"2026-01-{d + 1:02d}", "meta_ads", "c", "social", "USD", "clicks", 12) for d in days]
+    rows += [(f"2026-01-{d + 1:02d}", "meta_ads", "c", "social", "USD", "spend", 20) for d in days]
+    rows += [(f"2026-01-{d + 1:02d}", "meta_ads", "c", "social", "USD", "impressions", 400) for d in days]
+    objectives = """
+objectives:
+  - id: o
+    title: Guardrails
+    period: {start: 2026-01-01, end: 2026-01-31}
+    key_results:
+      - {id: clicks-days, metric: clicks, direction: stay_above, target: 10}
+      - {id: spend-days, metric: spend, direction: stay_below, target: 50}
+      - {id: ctr-days, metric: ctr, direction: stay_above, target: 0.02}
+"""
+    _, krs, _ = scored(rows, objectives, "2026-01-11")  # data through 10 January; as-of one day later
+    held = {k: (krs.at[k, "days_held"], krs.at[k, "days_measured"]) for k in ("clicks-days", "spend-days", "ctr-days")}
+    assert held == {"clicks-days": (8, 10), "spend-days": (10, 10), "ctr-days": (8, 8)}
+    assert krs.at["clicks-days", "score"] == pytest.approx(0.8) and krs.at["ctr-days", "score"] == 1.0
+
+
 def test_milestones_measured_and_self_reported(scored) -> None:
     rows = daily("2026-01-01", 5, "conversions", 30)
     objectives = """
