@@ -11,22 +11,40 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines.cli.render import fmt_value
+from pipelines.lib import db
 from pipelines.lib.paths import DEFAULT_DEFS_DIR, db_path_from_env
 from pipelines.lib.spec import DefsErrors, load_defs
+
+
+def latest_scored_day(database: Path) -> dt.date:
+    """The as-of of the latest scores, so `okr explain` right after `okr scores` explains the numbers shown
+    (a demo or a backfill scores an older day than yesterday); yesterday when nothing is scored yet."""
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    if not database.exists():
+        return yesterday
+    with db.connect(database, read_only=True) as conn:
+        found = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'okr' AND table_name = 'kr_scores'"
+        ).fetchone()[0]
+        latest = conn.execute("SELECT max(as_of) FROM okr.kr_scores").fetchone()[0] if found else None
+    return latest or yesterday
 
 
 def explain(
     kr_id: Annotated[str, typer.Argument(help="objective/kr (or just the KR id when unique), or kpi/<id>.")],
     defs: Annotated[Path, typer.Option("--defs", help="okr_defs folder.")] = Path(DEFAULT_DEFS_DIR),
     db_path: Annotated[Path | None, typer.Option("--db", help="DuckDB file.")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Day to explain (default: yesterday).")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Day to explain (default: the day of the latest scores, as `okr scores`)."),
+    ] = None,
 ) -> None:
     """Print where a KR's value comes from: sources, filters, window, rows, top campaigns, 7-day movers."""
     from pipelines.lib.scoring.explain import explain as build
 
     err, out = Console(stderr=True), Console(width=140)
     database = db_path or db_path_from_env()
-    day = dt.date.fromisoformat(as_of) if as_of else dt.date.today() - dt.timedelta(days=1)
+    day = dt.date.fromisoformat(as_of) if as_of else latest_scored_day(database)
     try:
         loaded = load_defs(defs)
     except DefsErrors as exc:

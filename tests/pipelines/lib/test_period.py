@@ -231,10 +231,10 @@ def test_explain_and_the_report_tell_where_users_came_from_and_what_ga4_flagged(
         ("actual", "2026-01-01", 25.0, True),
         ("baseline", "2025-12-01", 6.0, False),
     ]
-    shown = CliRunner().invoke(
-        app, ["explain", "spring-users", "--defs", str(okr_defs), "--db", str(database), "--as-of", "2026-01-10"]
-    )
+    # no --as-of: the day of the latest scores (2026-01-10 here), as `okr scores` shows them
+    shown = CliRunner().invoke(app, ["explain", "spring-users", "--defs", str(okr_defs), "--db", str(database)])
     assert shown.exit_code == 0, shown.output
+    assert "reach/spring-users — Spring search users  (as of 2026-01-10)" in shown.output
     assert "window 2026-01-01 .. 2026-01-10; one GA4 period query, below" in shown.output
     assert (
         "period query (actual) web: totalUsers over 2026-01-01..2026-01-10, no date dimension, filter campaign_name "
