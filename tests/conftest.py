@@ -23,6 +23,12 @@ settings.register_profile("ci", settings.get_profile("default"), derandomize=Tru
 settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "default")
 
 
+# Examples per heavy property test (the `slow` marker, run by CI after `make test`): 2,500 each, so the four
+# heavy tests over okr_defs and expressions execute 10,000 examples and the export fuzzer 2,500 more, in about
+# ten minutes on two cores. OKR_HEAVY_EXAMPLES=10000 runs the deep version (about an hour).
+HEAVY_EXAMPLES = int(os.environ.get("OKR_HEAVY_EXAMPLES", "2500"))
+
+
 def shared_data_dir() -> Path:
     return Path(os.environ.get("OKR_SHARED_DATA") or REPO.parent / "shared" / "data")
 

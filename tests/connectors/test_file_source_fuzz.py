@@ -4,7 +4,7 @@ read, or fails with `SourceDataError` (file, line, column) and the database is l
 Why fuzz here: CSV exports are the one input nobody on the team controls (any platform, any spreadsheet,
 any encoding). The cases mix well-formed rows with BOMs, other delimiters, broken quoting, stray bytes,
 huge or negative numbers and text meant to break SQL. 100 examples by default; the `slow`-marked variant
-runs 10,000 (`pytest -m slow`).
+runs OKR_HEAVY_EXAMPLES (2,500 by default; `pytest -m slow`, run by CI).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from connectors.errors import SourceDataError
 from connectors.file_source import FileFeed, MetricColumn, read_file_feed
 from pipelines.lib import db, storage
+from tests.conftest import HEAVY_EXAMPLES
 from tests.reliability_kit import checksums_of
 
 FAST = settings(
@@ -34,7 +35,7 @@ FAST = settings(
     database=None,  # no .hypothesis/ folder in the repository; a failure prints its reproducing example
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
 )
-HEAVY = settings(FAST, max_examples=10_000)
+HEAVY = settings(FAST, max_examples=HEAVY_EXAMPLES)
 SLOW_SELECTED = "'slow' in config.getoption('markexpr') and 'not slow' not in config.getoption('markexpr')"
 heavy_only = pytest.mark.skipif(f"not ({SLOW_SELECTED})", reason="heavy fuzzing: run with -m slow")
 

@@ -6,8 +6,9 @@ mistype). Every valid folder must load and compile for scoring; every broken one
 SQL as text — an expression compiles to project tokens only, a filter value stays data.
 
 Profiles: each property runs FAST examples in an ordinary run. The `slow` variants repeat the
-expression and invalid-definition properties with HEAVY (10,000) examples; they run only when `slow` is
-selected (`pytest -m slow`) and are skipped otherwise, so an ordinary run and CI stay quick.
+expression and invalid-definition properties with HEAVY examples (OKR_HEAVY_EXAMPLES, 2,500 by default);
+they run only when `slow` is selected (`pytest -m slow`, as CI does after `make test`) and are skipped
+otherwise, so an ordinary run stays quick.
 
 Bugs these properties found are pinned as examples at the end of this file; where a generator steers
 around a rule of the language (a limit, a definition error), the comment names the test that covers it.
@@ -40,6 +41,7 @@ from pipelines.lib.scoring.specs import build_specs
 from pipelines.lib.spec import DefsErrors, OkrDefs, load_defs
 from pipelines.lib.spec import models as m
 from pipelines.lib.spec.expressions import MAX_NESTING, ExpressionError, compile_expression, parse_expression
+from tests.conftest import HEAVY_EXAMPLES
 
 FAST = settings(
     max_examples=150,
@@ -48,7 +50,7 @@ FAST = settings(
     database=None,  # no .hypothesis/ folder in the repository; a failure prints its reproducing example
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
-HEAVY = settings(FAST, max_examples=10_000)
+HEAVY = settings(FAST, max_examples=HEAVY_EXAMPLES)
 ON_DISK = settings(FAST, max_examples=60)  # each example creates, fills and scores a DuckDB file (≈0.5 s)
 SLOW_SELECTED = "'slow' in config.getoption('markexpr') and 'not slow' not in config.getoption('markexpr')"
 heavy_only = pytest.mark.skipif(f"not ({SLOW_SELECTED})", reason="heavy hypothesis profile: run with -m slow")
