@@ -105,14 +105,7 @@ def conversion_definitions(defs: OkrDefs, item: KeyResult | Kpi) -> dict[str, li
 
 def check_conversions(defs: OkrDefs) -> list[DefsError]:
     """A warning at each KR and KPI that adds conversions of two or more definitions."""
-    out = []
-    for obj in defs.objectives:
-        for kr in obj.key_results:
-            if not kr.self_reported:
-                out += _warn(defs, kr, defs.anchor(kr), f"key result {kr.id}")
-    for kpi in defs.kpis:
-        out += _warn(defs, kpi, defs.anchor(kpi), f"kpi {kpi.id}")
-    return out
+    return [warning for item, anchor, who in defs.measured() for warning in _warn(defs, item, anchor, who)]
 
 
 def _warn(defs: OkrDefs, item: KeyResult | Kpi, anchor: Anchor, who: str) -> list[DefsError]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -74,6 +75,16 @@ class OkrDefs:
     def anchor(self, item: object) -> Anchor:
         """Where this very objective, KR or KPI was written (duplicated ids are told apart)."""
         return self.anchors[id(item)]
+
+    def measured(self) -> Iterator[tuple[KeyResult | Kpi, Anchor, str]]:
+        """Every KR read from data (not self-reported) and every KPI, where it was written and how a message
+        names it: what the checks of metric use walk."""
+        for obj in self.objectives:
+            for kr in obj.key_results:
+                if not kr.self_reported:
+                    yield kr, self.anchor(kr), f"key result {kr.id}"
+        for kpi in self.kpis:
+            yield kpi, self.anchor(kpi), f"kpi {kpi.id}"
 
     def resolve_path(self, pattern: str) -> Path:
         """Paths in sources.yaml are relative to that file's folder; absolute paths are kept."""

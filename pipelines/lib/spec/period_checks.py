@@ -83,12 +83,8 @@ def check_periods(defs: OkrDefs) -> list[DefsError]:
     if not defs.metrics:
         return []
     errors = _check_catalogue(defs) + _check_sources(defs) + _check_summed_distinct_columns(defs)
-    for obj in defs.objectives:
-        for kr in obj.key_results:
-            if not kr.self_reported:
-                errors += _check_reader(defs, kr, defs.anchor(kr), f"key result {kr.id}")
-    for kpi in defs.kpis:
-        errors += _check_reader(defs, kpi, defs.anchor(kpi), f"kpi {kpi.id}")
+    for item, anchor, who in defs.measured():
+        errors += _check_reader(defs, item, anchor, who)
     return errors
 
 
