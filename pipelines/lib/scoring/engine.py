@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.lib import db
-from pipelines.lib.scoring import periods
+from pipelines.lib.scoring import periods, prefix_sums
 from pipelines.lib.scoring.rollup import ObjectiveScore, roll_up
 from pipelines.lib.scoring.specs import SPEC_COLUMNS, Specs, build_specs
 from pipelines.lib.spec import OkrDefs
@@ -87,7 +87,10 @@ def compute_scores(conn: duckdb.DuckDBPyConnection, defs: OkrDefs, as_of: dt.dat
     computed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     specs = build_specs(defs, as_of)
     _load_specs(conn, specs)
-    conn.execute(_sql("kr_series.sql"))  # the mart's series, numbered once: kr_grouped joins on them
+    conn.execute(_sql("kr_series.sql"))  # the mart's series, numbered once, and its rows tagged with them
+    conn.execute(_sql("kr_numbered.sql"), {"as_of": as_of})
+    conn.execute(_sql("kr_members.sql"))  # filters matched once per entity
+    prefix_sums.create_tables(conn, as_of)  # daily and per-series sums of every KR but expressions
     grouped = _sql("kr_grouped.sql").replace("{expr_sql}", specs.expr_sql)
     conn.execute(f"CREATE OR REPLACE TEMP TABLE kr_grouped AS {grouped}", {"as_of": as_of} | specs.expr_params)
     periods.add_period_actuals(conn, defs, specs, as_of)  # distinct counts: GA4's value over the window

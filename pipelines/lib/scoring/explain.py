@@ -56,7 +56,7 @@ def _formula(defs: OkrDefs, name: str | None) -> str:
 
 
 # The mart rows of a KR's conversion measures that its filters select, over its window, per source and
-# conversion definition. Filters match as in kr_grouped.sql (every filtered dimension matched by one of its
+# conversion definition. Filters match as in kr_members.sql (every filtered dimension matched by one of its
 # values, exactly or as a GLOB), on each distinct entity of the window rather than on every row; the
 # dimension names are the mart columns of FILTER_DIMENSIONS (project-owned), the values bound data.
 CONVERSIONS_SQL = """

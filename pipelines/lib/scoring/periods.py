@@ -59,12 +59,14 @@ def _snapshot(conn: duckdb.DuckDBPyConnection, temp: str, table: str) -> None:
 
 def add_period_actuals(conn: duckdb.DuckDBPyConnection, defs: OkrDefs, specs: Specs, as_of: dt.date) -> None:
     """kr_period and the period rows of kr_grouped (call after kr_grouped is created)."""
-    # imported here: pipelines.lib.period needs api_sources, which imports this package's specs
-    from pipelines.lib.period import LINK_COLUMNS, links_frame, plan_links
-
     for temp, table in SNAPSHOTS.items():
         _snapshot(conn, temp, table)
     conn.execute(f"CREATE OR REPLACE TEMP TABLE kr_period ({LINK_TYPES})")
+    if not (specs.specs["num_agg"] == "period").any():
+        return  # and pipelines.lib.period (the GA4 client, 2 s to import) is not needed
+    # imported here: pipelines.lib.period needs api_sources, which imports this package's specs
+    from pipelines.lib.period import LINK_COLUMNS, links_frame, plan_links
+
     links = links_frame(plan_links(defs, as_of, specs.specs))
     if not links.empty:
         conn.register("incoming_links", links[LINK_COLUMNS])

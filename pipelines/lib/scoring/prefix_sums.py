@@ -1,0 +1,279 @@
+"""Daily and per-series sums of every KR that is not an expression, from running totals over the mart's series.
+
+Why not one SQL aggregation: a KR's daily series and its per-campaign sums over its window are sums over
+(KR, mart row) pairs, about 124 million of them for 1,000 KRs on 10M rows, and grouping those pairs was
+nearly the whole cost of scoring (docs/performance.md). Here the mart is read once and:
+
+- every series becomes a run of day cells from its first to its last row, with running totals, so the sum
+  of any series over any range of days is two lookups: the per-series sums over the window, its last 7
+  days and the 7 before (okr.kr_contributions) cost a few lookups per (KR, series), whatever the window;
+- a KR's days are the sum of its series' day cells over its window, and a KR that filters on none of the
+  campaign columns (`coarse` in kr_numbered) reads the few coarse series instead (kr_series.coarse_no:
+  source, platform, account, channel, source/medium, metric, currency), summed from the same rows.
+
+Every sum is exact. DuckDB hands each value over as micros (value x 10^6; the mart holds DECIMAL(38, 6))
+split into a high and a low 32-bit part, numpy adds integers only, and DuckDB turns the sums back: the
+results are DuckDB's CAST(DECIMAL AS DOUBLE) of the exact sum, as a SQL sum gives. The results are two temp
+tables that kr_grouped.sql reads: kr_daily_sums (kr_no, report_date, num_sum, num_count, den_sum, rows) and
+kr_series_sums (kr_no, series_id, is_num, is_den, v_sum, v_count, v_rows, v_last7, v_prev7; sums in micros).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+# Micros of a value: below 10^9 units through DOUBLE (cheap): the cast and the product are within 3 * 2**-53
+# of the micros, under 0.5 below 1.5 * 10^15 micros, so rounding gives them back exactly. Larger values (rare)
+# come through HUGEINT as a high and a low 32-bit part, exact for every DECIMAL(38, 6) the mart can hold.
+_SMALL = "abs(value) < 1000000000"
+_BIG = "CAST(value * 1000000 AS HUGEINT)"
+MICROS_COLUMNS = (
+    f"coalesce(CASE WHEN {_SMALL} THEN CAST(round(CAST(value AS DOUBLE) * 1000000) AS BIGINT) END, 0) AS m, "
+    f"coalesce(CASE WHEN NOT {_SMALL} THEN CAST({_BIG} >> 32 AS BIGINT) END, 0) AS big_hi, "
+    f"coalesce(CASE WHEN NOT {_SMALL} THEN CAST({_BIG} & 4294967295 AS BIGINT) END, 0) AS big_lo"
+)
+LOW32 = (1 << 32) - 1
+DAY = "CAST(report_date - DATE '1970-01-01' AS INTEGER)"
+MEASURED = "WHERE report_date BETWEEN CAST($first AS DATE) AND CAST($as_of AS DATE)"
+# The rows of the measured days (kr_series_rows: the hash join of kr_series.sql); any order
+SERIES_ROWS = f"""
+SELECT series_id AS unit, {DAY} AS day, {MICROS_COLUMNS}, CAST(value IS NOT NULL AS BIGINT) AS n
+FROM kr_series_rows
+{MEASURED}
+"""  # noqa: S608 (fixed text)
+SPANS = """
+SELECT {unit} AS unit,
+       CAST(min(greatest(first_date, CAST($first AS DATE))) - DATE '1970-01-01' AS INTEGER) AS first_day,
+       CAST(max(least(last_date, CAST($as_of AS DATE))) - DATE '1970-01-01' AS INTEGER) AS last_day
+FROM kr_series
+GROUP BY ALL
+"""
+# Every (KR, series, role) of a KR that is not an expression, with the KR's days
+WINDOW = (
+    "CAST(s.window_start - DATE '1970-01-01' AS INTEGER) AS start_day, "
+    "CAST(s.through - DATE '1970-01-01' AS INTEGER) AS through_day"
+)
+SERIES_PAIRS = f"""
+SELECT m.kr_no, m.series_id AS unit, m.role = 'den' AS is_den, {WINDOW}
+FROM kr_members AS m
+JOIN kr_numbered AS s ON s.kr_no = m.kr_no
+WHERE s.expr_id IS NULL
+"""  # noqa: S608 (fixed text)
+# For the daily sums a coarse KR reads each of its coarse series once instead of every campaign's series
+DAILY_PAIRS = f"""
+SELECT DISTINCT m.kr_no, CASE WHEN s.coarse THEN x.coarse_no ELSE m.series_id END AS unit, s.coarse,
+       m.role = 'den' AS is_den, {WINDOW}
+FROM kr_members AS m
+JOIN kr_numbered AS s ON s.kr_no = m.kr_no
+JOIN kr_series AS x ON x.series_id = m.series_id
+WHERE s.expr_id IS NULL
+"""  # noqa: S608 (fixed text)
+# sum() of no values is NULL; `<<` would refuse a negative HUGEINT
+MICROS = "CASE WHEN {p}_n > 0 THEN CAST({p}_hi AS HUGEINT) * 4294967296 + {p}_lo END"
+SERIES_SUMS = f"""
+SELECT kr_no, series_id, NOT is_den AS is_num, is_den,
+       {MICROS.format(p="w")} AS v_sum, w_n AS v_count, w_r AS v_rows,
+       {MICROS.format(p="l")} AS v_last7, {MICROS.format(p="p")} AS v_prev7
+FROM incoming_sums
+"""  # noqa: S608 (fixed text)
+DAILY_SUMS = f"""
+SELECT kr_no, report_date,
+       CAST({MICROS.format(p="num")} AS DOUBLE) / 1e6 AS num_sum, num_n AS num_count,
+       CAST({MICROS.format(p="den")} AS DOUBLE) / 1e6 AS den_sum, rows
+FROM incoming_sums
+"""  # noqa: S608 (fixed text)
+
+
+def _arrow(conn: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> pa.Table:
+    return conn.sql(sql, params=params).to_arrow_table()
+
+
+def _column(table: pa.Table, name: str, dtype: type | None = np.int64) -> np.ndarray:
+    """A column as numpy, as `dtype` (None: as DuckDB typed it, without a copy)."""
+    values = table.column(name).to_numpy(zero_copy_only=False)
+    return values if dtype is None else values.astype(dtype, copy=False)
+
+
+def _bucket_sums(keys: np.ndarray, values: np.ndarray, size: int, per_bucket: int) -> np.ndarray:
+    """Exact int64 sums per key (np.bincount adds in float64, exact below 2**53: values are added in 32-bit
+    halves when they could reach it; np.add.at, 10x slower, only past 2**21 values a bucket)."""
+    if not len(values):
+        return np.zeros(size, np.int64)
+    if per_bucket >= 1 << 21:
+        out = np.zeros(size, np.int64)
+        np.add.at(out, keys, values)
+        return out
+    if float(np.abs(values).max()) * per_bucket < 2.0**53:
+        return np.bincount(keys, weights=values, minlength=size).astype(np.int64)
+    high = np.bincount(keys, weights=values >> 32, minlength=size).astype(np.int64)
+    return (high << 32) + np.bincount(keys, weights=values & LOW32, minlength=size).astype(np.int64)
+
+
+def _parts(m: np.ndarray, big_hi: np.ndarray, big_lo: np.ndarray, n: np.ndarray) -> dict[str, np.ndarray]:
+    """What the cells add up, per row: the micros, and the non-NULL and row counts packed into one int64
+    (n << 32 | 1). One int64 of micros ("m") holds every sum when all |micros| add up below 2**62; else
+    (or with a value of 10^9 units or more) a high ("hi") and a low ("lo") 32-bit part are added apart."""
+    parts = {"nr": (n << 32) + 1}
+    if big_hi.any() or big_lo.any() or float(np.abs(m).sum(dtype=np.float64)) >= 2.0**62:
+        return parts | {"hi": (m >> 32) + big_hi, "lo": (m & LOW32) + big_lo}
+    return parts | {"m": m}
+
+
+def _as_columns(prefix: str, sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Summed parts as the columns MICROS reads: {prefix}_hi, _lo (micros), _n (non-NULL values), _r (rows)."""
+    hi, lo = (sums["m"] >> 32, sums["m"] & LOW32) if "m" in sums else (sums["hi"], sums["lo"])
+    nr = sums["nr"]
+    return {f"{prefix}_hi": hi, f"{prefix}_lo": lo, f"{prefix}_n": nr >> 32, f"{prefix}_r": nr & LOW32}
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Each unit's days from its first to its last measured day, one cell a day (a day without a row is an
+    empty cell), laid end to end: `raw` per cell, and `totals` running with a leading 0, so that cells
+    [i, j) sum to totals[j] - totals[i]."""
+
+    first: np.ndarray  # per unit number: its first day (days since 1970-01-01)
+    last: np.ndarray  # its last day; last < first: no cells
+    base: np.ndarray  # its first cell
+    raw: dict[str, np.ndarray]  # per cell: the _parts summed
+    totals: dict[str, np.ndarray]
+
+    @classmethod
+    def build(cls, spans: pa.Table, unit: np.ndarray, day: np.ndarray, parts: dict[str, np.ndarray]) -> Cells:
+        """Cells of the units in `spans` (SPANS) from rows (unit, day, _parts) inside them; the rows of one
+        unit and day are added up (a coarse series' day is the sum of its series' days)."""
+        numbers = _column(spans, "unit")
+        units = int(numbers.max()) + 1 if len(numbers) else 1
+        first = np.zeros(units, np.int64)
+        last = np.full(units, -1, np.int64)
+        first[numbers] = _column(spans, "first_day")
+        last[numbers] = _column(spans, "last_day")
+        span = np.maximum(last - first + 1, 0)
+        base = np.zeros(units, np.int64)
+        np.cumsum(span[:-1], out=base[1:])
+        size = int(span.sum())
+        cell = base[unit] + day - first[unit]
+        per_cell = int(np.bincount(cell).max()) if len(cell) else 0
+        raw = {}
+        for part, values in parts.items():
+            if per_cell > 1:
+                raw[part] = _bucket_sums(cell, values, size, per_cell)
+            else:  # one row a cell (a series: the mart's primary key): placed, not added
+                raw[part] = np.zeros(size, np.int64)
+                raw[part][cell] = values
+        totals = {}
+        for part, values in raw.items():
+            running = np.zeros(size + 1, np.int64)
+            np.cumsum(values, out=running[1:])
+            totals[part] = running
+        return cls(first, last, base, raw, totals)
+
+    def bounds(self, unit: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cell range [i, j) of each unit's days start..end (inclusive), clipped to its cells; empty: i == j."""
+        first = self.first[unit]
+        lo_day = np.maximum(start, first)
+        hi_day = np.minimum(end, self.last[unit])
+        empty = hi_day < lo_day
+        base = self.base[unit]
+        i = np.where(empty, 0, base + lo_day - first)
+        j = np.where(empty, 0, base + hi_day - first + 1)
+        return i, j
+
+    def sums(self, i: np.ndarray, j: np.ndarray) -> dict[str, np.ndarray]:
+        """The parts summed over cells [i, j)."""
+        return {part: running[j] - running[i] for part, running in self.totals.items()}
+
+
+def series_sums(conn: duckdb.DuckDBPyConnection, cells: Cells) -> pa.Table:
+    """Per (KR, series, role) with rows in the window: the parts over the window (w_), its last 7 days (l_)
+    and the 7 before (p_). SERIES_SUMS turns them into exact micros."""
+    pairs = _arrow(conn, SERIES_PAIRS)
+    unit = _column(pairs, "unit")
+    start = _column(pairs, "start_day")
+    through = _column(pairs, "through_day")
+    window = cells.sums(*cells.bounds(unit, start, through))
+    keep = (window["nr"] & LOW32) > 0
+    unit, start, through = unit[keep], start[keep], through[keep]
+    columns = {"kr_no": _column(pairs, "kr_no", np.int32)[keep], "series_id": unit.astype(np.int32)}
+    columns["is_den"] = _column(pairs, "is_den", np.bool_)[keep]
+    columns |= _as_columns("w", {part: values[keep] for part, values in window.items()})
+    columns |= _as_columns("l", cells.sums(*cells.bounds(unit, np.maximum(start, through - 6), through)))
+    columns |= _as_columns("p", cells.sums(*cells.bounds(unit, np.maximum(start, through - 13), through - 7)))
+    return pa.table(columns)
+
+
+def daily_sums(conn: duckdb.DuckDBPyConnection, fine: Cells, coarse: Cells) -> pa.Table:
+    """Per (KR, day with rows): the parts of the numerator (num_) and the denominator (den_), and the rows."""
+    pairs = _arrow(conn, DAILY_PAIRS)
+    kr_no = _column(pairs, "kr_no")
+    unit = _column(pairs, "unit")
+    is_coarse = _column(pairs, "coarse", np.bool_)
+    is_den = _column(pairs, "is_den")
+    start = _column(pairs, "start_day")
+    through = _column(pairs, "through_day")
+    # one slot per (KR, day of its window) at slot_base[kr_no] + day - start; the denominator's `slots` later
+    krs = int(kr_no.max()) + 1 if len(kr_no) else 1
+    length = np.zeros(krs, np.int64)
+    first_day = np.zeros(krs, np.int64)
+    length[kr_no] = through - start + 1
+    first_day[kr_no] = start
+    slot_base = np.zeros(krs, np.int64)
+    np.cumsum(length[:-1], out=slot_base[1:])
+    slots = int(length.sum())
+    totals = {part: np.zeros(2 * slots, np.int64) for part in fine.raw}
+    for cells, chosen in ((fine, ~is_coarse), (coarse, is_coarse)):
+        i, j = cells.bounds(unit[chosen], start[chosen], through[chosen])
+        span = j - i
+        kr = kr_no[chosen]
+        # a pair's cells are consecutive, and so are the slots they add to, from its first cell and slot
+        first_slot = slot_base[kr] + np.maximum(start[chosen], cells.first[unit[chosen]]) - first_day[kr]
+        first_slot += is_den[chosen] * slots
+        before = np.cumsum(span) - span  # cells of the pairs before it
+        step = np.arange(int(span.sum()))
+        cell = np.repeat(i - before, span) + step
+        key = np.repeat(first_slot - before, span) + step
+        del step
+        # a slot gets one cell from each pair of its KR and role: at most the pairs of the busiest one
+        per_bucket = int(np.bincount(kr * 2 + is_den[chosen]).max()) if len(kr) else 0
+        for part, values in cells.raw.items():
+            totals[part] += _bucket_sums(key, values[cell], 2 * slots, per_bucket)
+    rows = (totals["nr"][:slots] + totals["nr"][slots:]) & LOW32
+    slot = np.flatnonzero(rows > 0)
+    kr_of_slot = np.repeat(np.arange(krs), length)[slot]
+    days = first_day[kr_of_slot] + slot - slot_base[kr_of_slot]
+    columns = {"kr_no": kr_of_slot.astype(np.int32), "report_date": pa.array(days.astype("datetime64[D]"))}
+    for role, offset in (("num", 0), ("den", slots)):
+        columns |= _as_columns(role, {part: values[slot + offset] for part, values in totals.items()})
+    columns["rows"] = rows[slot]
+    return pa.table(columns)
+
+
+def create_tables(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
+    """kr_daily_sums and kr_series_sums for every KR in kr_numbered that is not an expression."""
+    first = conn.execute("SELECT min(window_start) FROM kr_numbered WHERE expr_id IS NULL").fetchall()[0][0]
+    params = {"first": first or as_of, "as_of": as_of}
+    rows = _arrow(conn, SERIES_ROWS, params)
+    unit, day = _column(rows, "unit", None), _column(rows, "day", None)
+    parts = _parts(*(_column(rows, name, None) for name in ("m", "big_hi", "big_lo", "n")))
+    del rows
+    fine = Cells.build(_arrow(conn, SPANS.format(unit="series_id"), params), unit, day, parts)
+    coarse_of = np.zeros(len(fine.first), np.int64)
+    series = _arrow(conn, "SELECT series_id, coarse_no FROM kr_series")
+    coarse_of[_column(series, "series_id")] = _column(series, "coarse_no")
+    spans = _arrow(conn, SPANS.format(unit="coarse_no"), params)
+    coarse = Cells.build(spans, coarse_of[unit], day, parts)
+    del unit, day, parts
+    for name, table, select in (
+        ("kr_series_sums", series_sums(conn, fine), SERIES_SUMS),
+        ("kr_daily_sums", daily_sums(conn, fine, coarse), DAILY_SUMS),
+    ):
+        conn.register("incoming_sums", table)
+        try:
+            conn.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}")
+        finally:
+            conn.unregister("incoming_sums")
