@@ -5,10 +5,10 @@
 --                                and the currencies of the rows behind the KR
 --   per KR over the window    -> expression metrics only: they are not decomposable into days. Every
 --                                other KR's total is the sum of its daily rows (kr_scores.sql sums them).
--- Every KR that is not an expression has its daily and per-series sums already, from prefix sums
--- (prefix_sums.py: temp tables kr_daily_sums and kr_series_sums, money as exact micros). Expression KRs are
--- summed here from their (KR, row) pairs, because {expr_sql} (SQL the project compiled from checked
--- expression trees, metric names bound as $parameters) reads rows by metric.
+-- Every KR that is not an expression has its daily and per-campaign sums already, from running totals
+-- (prefix_sums.py: temp tables kr_daily_sums and kr_campaign_sums). Expression KRs are summed here from
+-- their (KR, row) pairs, because {expr_sql} (SQL the project compiled from checked expression trees, metric
+-- names bound as $parameters) reads rows by metric.
 -- For a metric with agg `count` a day's num_sum is 1 when the metric has a value that day (the metric
 -- counts days, not campaign-day rows), so every sum over days (actual, pace, forecast) counts days.
 --
@@ -62,36 +62,37 @@ daily AS (
     GROUP BY kr_no, report_date
 ),
 by_series AS (
-    -- per KR, series and role: sums over the window, its last 7 days and the 7 before (exact micros)
-    SELECT kr_no, series_id, is_num, is_den, v_sum, v_count, v_rows, v_last7, v_prev7
-    FROM kr_series_sums
-    UNION ALL
+    -- expression KRs per series and role: sums over the window, its last 7 days and the 7 before (exact decimals)
     SELECT
         kr_no, series_id, is_num, is_den,
-        CAST(sum(value) * 1000000 AS HUGEINT) AS v_sum,
+        sum(value) AS v_sum,
         count(value) AS v_count,
         count(*) AS v_rows,
-        CAST(sum(value) FILTER (WHERE report_date > through - 7) * 1000000 AS HUGEINT) AS v_last7,
-        CAST(sum(value) FILTER (WHERE report_date BETWEEN through - 13 AND through - 7) * 1000000 AS HUGEINT)
-            AS v_prev7
+        sum(value) FILTER (WHERE report_date > through - 7) AS v_last7,
+        sum(value) FILTER (WHERE report_date BETWEEN through - 13 AND through - 7) AS v_prev7
     FROM matched
     GROUP BY kr_no, series_id, is_num, is_den
 ),
 by_campaign AS (
     SELECT
+        kr_no, campaign_no, any_series, num_sum, num_count, den_sum, rows, currency_min, currency_max, num_last7,
+        den_last7, num_prev7, den_prev7
+    FROM kr_campaign_sums
+    UNION ALL
+    SELECT
         b.kr_no,
         x.campaign_no,
         any_value(b.series_id) AS any_series,
-        CAST(sum(b.v_sum) FILTER (WHERE b.is_num) AS DOUBLE) / 1e6 AS num_sum,
+        CAST(sum(b.v_sum) FILTER (WHERE b.is_num) AS DOUBLE) AS num_sum,
         sum(b.v_count) FILTER (WHERE b.is_num) AS num_count,
-        CAST(sum(b.v_sum) FILTER (WHERE b.is_den) AS DOUBLE) / 1e6 AS den_sum,
+        CAST(sum(b.v_sum) FILTER (WHERE b.is_den) AS DOUBLE) AS den_sum,
         sum(b.v_rows) AS rows,
         min(x.currency_code) AS currency_min,
         max(x.currency_code) AS currency_max,
-        CAST(sum(b.v_last7) FILTER (WHERE b.is_num) AS DOUBLE) / 1e6 AS num_last7,
-        CAST(sum(b.v_last7) FILTER (WHERE b.is_den) AS DOUBLE) / 1e6 AS den_last7,
-        CAST(sum(b.v_prev7) FILTER (WHERE b.is_num) AS DOUBLE) / 1e6 AS num_prev7,
-        CAST(sum(b.v_prev7) FILTER (WHERE b.is_den) AS DOUBLE) / 1e6 AS den_prev7
+        CAST(sum(b.v_last7) FILTER (WHERE b.is_num) AS DOUBLE) AS num_last7,
+        CAST(sum(b.v_last7) FILTER (WHERE b.is_den) AS DOUBLE) AS den_last7,
+        CAST(sum(b.v_prev7) FILTER (WHERE b.is_num) AS DOUBLE) AS num_prev7,
+        CAST(sum(b.v_prev7) FILTER (WHERE b.is_den) AS DOUBLE) AS den_prev7
     FROM by_series AS b
     JOIN kr_series AS x ON x.series_id = b.series_id
     GROUP BY b.kr_no, x.campaign_no

@@ -15,7 +15,8 @@ Every sum is exact. DuckDB hands each value over as micros (value x 10^6; the ma
 split into a high and a low 32-bit part, numpy adds integers only, and DuckDB turns the sums back: the
 results are DuckDB's CAST(DECIMAL AS DOUBLE) of the exact sum, as a SQL sum gives. The results are two temp
 tables that kr_grouped.sql reads: kr_daily_sums (kr_no, report_date, num_sum, num_count, den_sum, rows) and
-kr_series_sums (kr_no, series_id, is_num, is_den, v_sum, v_count, v_rows, v_last7, v_prev7; sums in micros).
+kr_campaign_sums (kr_no, campaign_no, any_series, num_sum, num_count, den_sum, rows, currency_min/max, and
+the sums over the last 7 days and the 7 before), shaped as kr_grouped.sql's by_campaign.
 """
 
 from __future__ import annotations
@@ -74,18 +75,32 @@ JOIN kr_series AS x ON x.series_id = m.series_id
 WHERE s.expr_id IS NULL
 """  # noqa: S608 (fixed text)
 # sum() of no values is NULL; `<<` would refuse a negative HUGEINT
-MICROS = "CASE WHEN {p}_n > 0 THEN CAST({p}_hi AS HUGEINT) * 4294967296 + {p}_lo END"
-SERIES_SUMS = f"""
-SELECT kr_no, series_id, NOT is_den AS is_num, is_den,
-       {MICROS.format(p="w")} AS v_sum, w_n AS v_count, w_r AS v_rows,
-       {MICROS.format(p="l")} AS v_last7, {MICROS.format(p="p")} AS v_prev7
+MICROS = "CASE WHEN {p}_n > 0 THEN CAST(CAST({p}_hi AS HUGEINT) * 4294967296 + {p}_lo AS DOUBLE) / 1e6 END"
+DAILY_SUMS = f"""
+SELECT kr_no, report_date, {MICROS.format(p="num")} AS num_sum, num_n AS num_count,
+       {MICROS.format(p="den")} AS den_sum, rows
 FROM incoming_sums
 """  # noqa: S608 (fixed text)
-DAILY_SUMS = f"""
-SELECT kr_no, report_date,
-       CAST({MICROS.format(p="num")} AS DOUBLE) / 1e6 AS num_sum, num_n AS num_count,
-       CAST({MICROS.format(p="den")} AS DOUBLE) / 1e6 AS den_sum, rows
-FROM incoming_sums
+# Currencies travel as numbers in the order of their codes (min/max of the numbers is min/max of the codes)
+CURRENCY_NUMBERS = """
+CREATE OR REPLACE TEMP TABLE kr_currencies AS
+SELECT currency_code, CAST(row_number() OVER (ORDER BY currency_code) AS INTEGER) AS currency_no
+FROM (SELECT DISTINCT currency_code FROM kr_series WHERE currency_code IS NOT NULL)
+"""
+SERIES_CAMPAIGNS = """
+SELECT x.series_id, x.campaign_no, coalesce(c.currency_no, 0) AS currency_no  -- 0: no currency
+FROM kr_series AS x
+LEFT JOIN kr_currencies AS c USING (currency_code)
+"""
+CAMPAIGN_SUMS = f"""
+SELECT s.kr_no, s.campaign_no, s.any_series,
+       {MICROS.format(p="num_w")} AS num_sum, s.num_w_n AS num_count, {MICROS.format(p="den_w")} AS den_sum,
+       s.num_w_r + s.den_w_r AS rows, lo.currency_code AS currency_min, hi.currency_code AS currency_max,
+       {MICROS.format(p="num_l")} AS num_last7, {MICROS.format(p="den_l")} AS den_last7,
+       {MICROS.format(p="num_p")} AS num_prev7, {MICROS.format(p="den_p")} AS den_prev7
+FROM incoming_sums AS s
+LEFT JOIN kr_currencies AS lo ON lo.currency_no = s.currency_min
+LEFT JOIN kr_currencies AS hi ON hi.currency_no = s.currency_max
 """  # noqa: S608 (fixed text)
 
 
@@ -189,9 +204,13 @@ class Cells:
         return {part: running[j] - running[i] for part, running in self.totals.items()}
 
 
-def series_sums(conn: duckdb.DuckDBPyConnection, cells: Cells) -> pa.Table:
-    """Per (KR, series, role) with rows in the window: the parts over the window (w_), its last 7 days (l_)
-    and the 7 before (p_). SERIES_SUMS turns them into exact micros."""
+def campaign_sums(conn: duckdb.DuckDBPyConnection, cells: Cells) -> pa.Table:
+    """Per (KR, campaign) with rows in the window: the numerator's and denominator's parts over the window
+    (num_w_, den_w_), its last 7 days (_l_) and the 7 before (_p_), the currencies of the series behind them
+    (as CURRENCIES numbers) and one of those series (for the campaign's name). CAMPAIGN_SUMS reads it.
+
+    Each (KR, series) is a few lookups in the series' running totals; the series of one campaign (renamed,
+    several currencies) are then added up exactly (integer sums over groups of a sort)."""
     pairs = _arrow(conn, SERIES_PAIRS)
     unit = _column(pairs, "unit")
     start = _column(pairs, "start_day")
@@ -199,11 +218,38 @@ def series_sums(conn: duckdb.DuckDBPyConnection, cells: Cells) -> pa.Table:
     window = cells.sums(*cells.bounds(unit, start, through))
     keep = (window["nr"] & LOW32) > 0
     unit, start, through = unit[keep], start[keep], through[keep]
-    columns = {"kr_no": _column(pairs, "kr_no", np.int32)[keep], "series_id": unit.astype(np.int32)}
-    columns["is_den"] = _column(pairs, "is_den", np.bool_)[keep]
-    columns |= _as_columns("w", {part: values[keep] for part, values in window.items()})
-    columns |= _as_columns("l", cells.sums(*cells.bounds(unit, np.maximum(start, through - 6), through)))
-    columns |= _as_columns("p", cells.sums(*cells.bounds(unit, np.maximum(start, through - 13), through - 7)))
+    sums = {"w": {part: values[keep] for part, values in window.items()}}
+    sums["l"] = cells.sums(*cells.bounds(unit, np.maximum(start, through - 6), through))
+    sums["p"] = cells.sums(*cells.bounds(unit, np.maximum(start, through - 13), through - 7))
+    conn.execute(CURRENCY_NUMBERS)
+    series = _arrow(conn, SERIES_CAMPAIGNS)
+    campaign_of = np.zeros(len(cells.first), np.int64)
+    currency_of = np.zeros(len(cells.first), np.int64)
+    numbers = _column(series, "series_id")
+    campaign_of[numbers] = _column(series, "campaign_no")
+    currency_of[numbers] = _column(series, "currency_no")
+    kr_no = _column(pairs, "kr_no")[keep]
+    is_den = _column(pairs, "is_den", np.bool_)[keep]
+    # one group per (KR, campaign): a stable sort, then sums over runs of equal keys
+    key = kr_no * (int(campaign_of.max()) + 1) + campaign_of[unit]
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, np.int64)
+    currency = currency_of[unit][order]
+    columns = {
+        "kr_no": kr_no[order][starts].astype(np.int32),
+        "campaign_no": campaign_of[unit][order][starts].astype(np.int32),
+        "any_series": unit[order][starts].astype(np.int32),
+        "currency_min": np.minimum.reduceat(np.where(currency > 0, currency, np.iinfo(np.int64).max), starts),
+        "currency_max": np.maximum.reduceat(currency, starts),
+    }
+    is_den = is_den[order]
+    for window_name, parts in sums.items():
+        for role, chosen in (("num", ~is_den), ("den", is_den)):
+            added = {
+                part: np.add.reduceat(np.where(chosen, values[order], 0), starts) for part, values in parts.items()
+            }
+            columns |= _as_columns(f"{role}_{window_name}", added)
     return pa.table(columns)
 
 
@@ -254,7 +300,7 @@ def daily_sums(conn: duckdb.DuckDBPyConnection, fine: Cells, coarse: Cells) -> p
 
 
 def create_tables(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
-    """kr_daily_sums and kr_series_sums for every KR in kr_numbered that is not an expression."""
+    """kr_daily_sums and kr_campaign_sums for every KR in kr_numbered that is not an expression."""
     first = conn.execute("SELECT min(window_start) FROM kr_numbered WHERE expr_id IS NULL").fetchall()[0][0]
     params = {"first": first or as_of, "as_of": as_of}
     rows = _arrow(conn, SERIES_ROWS, params)
@@ -269,7 +315,7 @@ def create_tables(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
     coarse = Cells.build(spans, coarse_of[unit], day, parts)
     del unit, day, parts
     for name, table, select in (
-        ("kr_series_sums", series_sums(conn, fine), SERIES_SUMS),
+        ("kr_campaign_sums", campaign_sums(conn, fine), CAMPAIGN_SUMS),
         ("kr_daily_sums", daily_sums(conn, fine, coarse), DAILY_SUMS),
     ):
         conn.register("incoming_sums", table)
