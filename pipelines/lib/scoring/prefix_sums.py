@@ -22,6 +22,7 @@ the sums over the last 7 days and the 7 before), shaped as kr_grouped.sql's by_c
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
@@ -30,22 +31,26 @@ import pyarrow as pa
 
 # Micros of a value: below 10^9 units through DOUBLE (cheap): the cast and the product are within 3 * 2**-53
 # of the micros, under 0.5 below 1.5 * 10^15 micros, so rounding gives them back exactly. Larger values (rare)
-# come through HUGEINT as a high and a low 32-bit part, exact for every DECIMAL(38, 6) the mart can hold.
+# come in a second query (BIG_ROWS) through HUGEINT as a high and a low 32-bit part, exact for every
+# DECIMAL(38, 6) the mart can hold.
 _SMALL = "abs(value) < 1000000000"
 _BIG = "CAST(value * 1000000 AS HUGEINT)"
-MICROS_COLUMNS = (
-    f"coalesce(CASE WHEN {_SMALL} THEN CAST(round(CAST(value AS DOUBLE) * 1000000) AS BIGINT) END, 0) AS m, "
-    f"coalesce(CASE WHEN NOT {_SMALL} THEN CAST({_BIG} >> 32 AS BIGINT) END, 0) AS big_hi, "
-    f"coalesce(CASE WHEN NOT {_SMALL} THEN CAST({_BIG} & 4294967295 AS BIGINT) END, 0) AS big_lo"
-)
 LOW32 = (1 << 32) - 1
 DAY = "CAST(report_date - DATE '1970-01-01' AS INTEGER)"
 MEASURED = "WHERE report_date BETWEEN CAST($first AS DATE) AND CAST($as_of AS DATE)"
 # The rows of the measured days (kr_series_rows: the hash join of kr_series.sql); any order
 SERIES_ROWS = f"""
-SELECT series_id AS unit, {DAY} AS day, {MICROS_COLUMNS}, CAST(value IS NOT NULL AS BIGINT) AS n
+SELECT series_id AS unit, {DAY} AS day,
+       coalesce(CASE WHEN {_SMALL} THEN CAST(round(CAST(value AS DOUBLE) * 1000000) AS BIGINT) END, 0) AS m,
+       value IS NOT NULL AS n
 FROM kr_series_rows
 {MEASURED}
+"""  # noqa: S608 (fixed text)
+BIG_VALUES = f"SELECT count(*) FROM marts.campaign_daily_metrics {MEASURED} AND NOT {_SMALL}"  # noqa: S608 (fixed)
+BIG_ROWS = f"""
+SELECT series_id AS unit, {DAY} AS day, CAST({_BIG} >> 32 AS BIGINT) AS hi, CAST({_BIG} & {LOW32} AS BIGINT) AS lo
+FROM kr_series_rows
+{MEASURED} AND NOT {_SMALL}
 """  # noqa: S608 (fixed text)
 SPANS = """
 SELECT {unit} AS unit,
@@ -88,7 +93,7 @@ SELECT currency_code, CAST(row_number() OVER (ORDER BY currency_code) AS INTEGER
 FROM (SELECT DISTINCT currency_code FROM kr_series WHERE currency_code IS NOT NULL)
 """
 SERIES_CAMPAIGNS = """
-SELECT x.series_id, x.campaign_no, coalesce(c.currency_no, 0) AS currency_no  -- 0: no currency
+SELECT x.series_id, x.campaign_no, x.coarse_no, coalesce(c.currency_no, 0) AS currency_no  -- 0: no currency
 FROM kr_series AS x
 LEFT JOIN kr_currencies AS c USING (currency_code)
 """
@@ -129,14 +134,28 @@ def _bucket_sums(keys: np.ndarray, values: np.ndarray, size: int, per_bucket: in
     return (high << 32) + np.bincount(keys, weights=values & LOW32, minlength=size).astype(np.int64)
 
 
-def _parts(m: np.ndarray, big_hi: np.ndarray, big_lo: np.ndarray, n: np.ndarray) -> dict[str, np.ndarray]:
-    """What the cells add up, per row: the micros, and the non-NULL and row counts packed into one int64
-    (n << 32 | 1). One int64 of micros ("m") holds every sum when all |micros| add up below 2**62; else
-    (or with a value of 10^9 units or more) a high ("hi") and a low ("lo") 32-bit part are added apart."""
-    parts = {"nr": (n << 32) + 1}
-    if big_hi.any() or big_lo.any() or float(np.abs(m).sum(dtype=np.float64)) >= 2.0**62:
-        return parts | {"hi": (m >> 32) + big_hi, "lo": (m & LOW32) + big_lo}
-    return parts | {"m": m}
+def _rows(conn: duckdb.DuckDBPyConnection, params: dict) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """The measured rows as (series, day, parts): what the cells add up, the micros and the non-NULL and
+    row counts packed into one int64 ("nr": n << 32 | 1).
+
+    One int64 of micros ("m") holds every sum when all |micros| add up below 2**62. Otherwise, or when a
+    value reaches 10^9 units, the micros are added as a high ("hi") and a low ("lo") 32-bit part; such a
+    value comes as an extra row of its series and day that adds its micros and no row count."""
+    rows = _arrow(conn, SERIES_ROWS, params)
+    unit, day, m = (_column(rows, name, None) for name in ("unit", "day", "m"))
+    nr = (_column(rows, "n", np.int64) << 32) + 1
+    del rows
+    big = _arrow(conn, BIG_ROWS, params) if conn.execute(BIG_VALUES, params).fetchall()[0][0] else None
+    if big is None and float(np.abs(m).sum(dtype=np.float64)) < 2.0**62:
+        return unit, day, {"m": m, "nr": nr}
+    hi, lo = m >> 32, m & LOW32
+    if big is not None:
+        unit, day = (
+            np.concatenate([mine, _column(big, name, mine.dtype)]) for mine, name in ((unit, "unit"), (day, "day"))
+        )
+        hi, lo = (np.concatenate([mine, _column(big, name)]) for mine, name in ((hi, "hi"), (lo, "lo")))
+        nr = np.concatenate([nr, np.zeros(big.num_rows, np.int64)])
+    return unit, day, {"hi": hi, "lo": lo, "nr": nr}
 
 
 def _as_columns(prefix: str, sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -155,12 +174,12 @@ class Cells:
     first: np.ndarray  # per unit number: its first day (days since 1970-01-01)
     last: np.ndarray  # its last day; last < first: no cells
     base: np.ndarray  # its first cell
-    raw: dict[str, np.ndarray]  # per cell: the _parts summed
+    raw: dict[str, np.ndarray]  # per cell: the parts of its rows (_rows) summed
     totals: dict[str, np.ndarray]
 
     @classmethod
     def build(cls, spans: pa.Table, unit: np.ndarray, day: np.ndarray, parts: dict[str, np.ndarray]) -> Cells:
-        """Cells of the units in `spans` (SPANS) from rows (unit, day, _parts) inside them; the rows of one
+        """Cells of the units in `spans` (SPANS) from rows (unit, day, parts of _rows) inside them; the rows of one
         unit and day are added up (a coarse series' day is the sum of its series' days)."""
         numbers = _column(spans, "unit")
         units = int(numbers.max()) + 1 if len(numbers) else 1
@@ -204,14 +223,13 @@ class Cells:
         return {part: running[j] - running[i] for part, running in self.totals.items()}
 
 
-def campaign_sums(conn: duckdb.DuckDBPyConnection, cells: Cells) -> pa.Table:
+def campaign_sums(pairs: pa.Table, series: pa.Table, cells: Cells) -> pa.Table:
     """Per (KR, campaign) with rows in the window: the numerator's and denominator's parts over the window
     (num_w_, den_w_), its last 7 days (_l_) and the 7 before (_p_), the currencies of the series behind them
     (as CURRENCIES numbers) and one of those series (for the campaign's name). CAMPAIGN_SUMS reads it.
 
     Each (KR, series) is a few lookups in the series' running totals; the series of one campaign (renamed,
     several currencies) are then added up exactly (integer sums over groups of a sort)."""
-    pairs = _arrow(conn, SERIES_PAIRS)
     unit = _column(pairs, "unit")
     start = _column(pairs, "start_day")
     through = _column(pairs, "through_day")
@@ -221,8 +239,6 @@ def campaign_sums(conn: duckdb.DuckDBPyConnection, cells: Cells) -> pa.Table:
     sums = {"w": {part: values[keep] for part, values in window.items()}}
     sums["l"] = cells.sums(*cells.bounds(unit, np.maximum(start, through - 6), through))
     sums["p"] = cells.sums(*cells.bounds(unit, np.maximum(start, through - 13), through - 7))
-    conn.execute(CURRENCY_NUMBERS)
-    series = _arrow(conn, SERIES_CAMPAIGNS)
     campaign_of = np.zeros(len(cells.first), np.int64)
     currency_of = np.zeros(len(cells.first), np.int64)
     numbers = _column(series, "series_id")
@@ -253,9 +269,8 @@ def campaign_sums(conn: duckdb.DuckDBPyConnection, cells: Cells) -> pa.Table:
     return pa.table(columns)
 
 
-def daily_sums(conn: duckdb.DuckDBPyConnection, fine: Cells, coarse: Cells) -> pa.Table:
+def daily_sums(pairs: pa.Table, fine: Cells, coarse: Cells) -> pa.Table:
     """Per (KR, day with rows): the parts of the numerator (num_) and the denominator (den_), and the rows."""
-    pairs = _arrow(conn, DAILY_PAIRS)
     kr_no = _column(pairs, "kr_no")
     unit = _column(pairs, "unit")
     is_coarse = _column(pairs, "coarse", np.bool_)
@@ -300,24 +315,32 @@ def daily_sums(conn: duckdb.DuckDBPyConnection, fine: Cells, coarse: Cells) -> p
 
 
 def create_tables(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
-    """kr_daily_sums and kr_campaign_sums for every KR in kr_numbered that is not an expression."""
+    """kr_daily_sums and kr_campaign_sums for every KR in kr_numbered that is not an expression.
+
+    DuckDB's part (the reads) runs first; the numpy work then runs in two threads, because most of it
+    (cumsum, take, sort) lets go of the GIL: the fine and the coarse cells, then the campaign and daily sums."""
     first = conn.execute("SELECT min(window_start) FROM kr_numbered WHERE expr_id IS NULL").fetchall()[0][0]
     params = {"first": first or as_of, "as_of": as_of}
-    rows = _arrow(conn, SERIES_ROWS, params)
-    unit, day = _column(rows, "unit", None), _column(rows, "day", None)
-    parts = _parts(*(_column(rows, name, None) for name in ("m", "big_hi", "big_lo", "n")))
-    del rows
-    fine = Cells.build(_arrow(conn, SPANS.format(unit="series_id"), params), unit, day, parts)
-    coarse_of = np.zeros(len(fine.first), np.int64)
-    series = _arrow(conn, "SELECT series_id, coarse_no FROM kr_series")
-    coarse_of[_column(series, "series_id")] = _column(series, "coarse_no")
-    spans = _arrow(conn, SPANS.format(unit="coarse_no"), params)
-    coarse = Cells.build(spans, coarse_of[unit], day, parts)
-    del unit, day, parts
-    for name, table, select in (
-        ("kr_campaign_sums", campaign_sums(conn, fine), CAMPAIGN_SUMS),
-        ("kr_daily_sums", daily_sums(conn, fine, coarse), DAILY_SUMS),
-    ):
+    unit, day, parts = _rows(conn, params)
+    spans = {grain: _arrow(conn, SPANS.format(unit=grain), params) for grain in ("series_id", "coarse_no")}
+    conn.execute(CURRENCY_NUMBERS)
+    series = _arrow(conn, SERIES_CAMPAIGNS)
+    series_pairs, daily_pairs = _arrow(conn, SERIES_PAIRS), _arrow(conn, DAILY_PAIRS)
+    numbers = _column(series, "series_id")
+    coarse_of = np.zeros(int(numbers.max()) + 1 if len(numbers) else 1, np.int64)
+    coarse_of[numbers] = _column(series, "coarse_no")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        fine = pool.submit(Cells.build, spans["series_id"], unit, day, parts)
+        coarse = pool.submit(Cells.build, spans["coarse_no"], coarse_of[unit], day, parts)
+        fine, coarse = fine.result(), coarse.result()
+        del unit, day, parts
+        campaigns = pool.submit(campaign_sums, series_pairs, series, fine)
+        daily = pool.submit(daily_sums, daily_pairs, fine, coarse)
+        tables = {
+            "kr_campaign_sums": (campaigns.result(), CAMPAIGN_SUMS),
+            "kr_daily_sums": (daily.result(), DAILY_SUMS),
+        }
+    for name, (table, select) in tables.items():
         conn.register("incoming_sums", table)
         try:
             conn.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}")

@@ -14,6 +14,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pytest
 
@@ -172,15 +173,30 @@ def test_bucket_sums_are_exact_integers(values: list[int], per_bucket: int) -> N
     assert sums.tolist() == [values[0] + values[1], values[2], 0]
 
 
-def test_parts_switch_to_two_halves_only_when_one_int64_could_overflow() -> None:
-    n = np.array([1, 0], np.int64)
-    zero = np.zeros(2, np.int64)
-    narrow = prefix_sums._parts(np.array([5, -7], np.int64), zero, zero, n)
-    assert sorted(narrow) == ["m", "nr"]
-    assert narrow["nr"].tolist() == [(1 << 32) + 1, 1]  # one value and one row; a NULL: a row only
-    wide = prefix_sums._parts(np.array([1 << 61, 1 << 61], np.int64), zero, zero, n)
-    assert sorted(wide) == ["hi", "lo", "nr"]
-    assert (wide["hi"] * (1 << 32) + wide["lo"]).tolist() == [1 << 61, 1 << 61]
-    big = prefix_sums._parts(zero, np.array([3, 0], np.int64), np.array([4, 0], np.int64), n)
-    assert sorted(big) == ["hi", "lo", "nr"]
-    assert big["hi"].tolist() == [3, 0]
+@pytest.mark.parametrize(
+    ("values", "parts", "extra_rows"),
+    [
+        (["5", "-7.000001", None], ["m", "nr"], 0),
+        (["999999999.999999"] * 5000, ["hi", "lo", "nr"], 0),  # 5 * 10^12 units: past 2**62 micros
+        (["2000000000000.5", "-3", None], ["hi", "lo", "nr"], 1),  # 10^9 units or more: through HUGEINT
+    ],
+    ids=["one int64", "sum past 2**62 micros", "a value past 10^9 units"],
+)
+def test_rows_give_exact_micros_and_counts(values: list[str | None], parts: list[str], extra_rows: int) -> None:
+    conn = duckdb.connect()
+    conn.execute("CREATE SCHEMA marts")
+    conn.execute("CREATE TABLE marts.campaign_daily_metrics (report_date DATE, value DECIMAL(38, 6))")
+    conn.executemany(
+        "INSERT INTO marts.campaign_daily_metrics VALUES (DATE '2026-01-01' + CAST(? AS INTEGER), ?)",
+        list(enumerate(values)),
+    )
+    conn.execute("CREATE TEMP VIEW kr_series_rows AS SELECT 1 AS series_id, * FROM marts.campaign_daily_metrics")
+    params = {"first": dt.date(2026, 1, 1), "as_of": dt.date(2040, 1, 1)}
+    unit, day, got = prefix_sums._rows(conn, params)
+    assert sorted(got) == parts
+    assert len(unit) == len(day) == len(values) + extra_rows
+    micros = got["m"] if "m" in got else got["hi"] * (1 << 32) + got["lo"]
+    expected = sum(int(Decimal(v) * 1_000_000) for v in values if v is not None)
+    assert sum(int(x) for x in micros) == expected
+    assert int((got["nr"] >> 32).sum()) == sum(v is not None for v in values)  # values
+    assert int((got["nr"] & prefix_sums.LOW32).sum()) == len(values)  # rows, the extra ones not counted
