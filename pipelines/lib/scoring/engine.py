@@ -69,8 +69,8 @@ def _under_scoring_memory_limit(
 ) -> Callable[Concatenate[duckdb.DuckDBPyConnection, P], R]:
     """Run a scoring step under DuckDB's scoring memory limit (pipelines.lib.db): DuckDB's share of a large
     mart spills to disk instead of growing the process towards 80 % of RAM, and the connection's own limit
-    comes back after. The running totals of prefix_sums.py (numpy, about 90 bytes per mart row of the scored
-    days) are outside it."""
+    comes back after. The running totals of prefix_sums.py (numpy, about 60-80 bytes per mart row of the
+    scored days) are outside it."""
 
     @functools.wraps(func)
     def capped(conn: duckdb.DuckDBPyConnection, *args: P.args, **kwargs: P.kwargs) -> R:
