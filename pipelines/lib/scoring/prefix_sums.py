@@ -31,8 +31,8 @@ import pyarrow as pa
 
 # Micros of a value: below 10^9 units through DOUBLE (cheap): the cast and the product are within 3 * 2**-53
 # of the micros, under 0.5 below 1.5 * 10^15 micros, so rounding gives them back exactly. Larger values (rare)
-# come in a second query (BIG_ROWS) through HUGEINT as a high and a low 32-bit part, exact for every
-# DECIMAL(38, 6) the mart can hold.
+# come in a second query (BIG_ROWS) through HUGEINT as a high and a low 32-bit part, exact while the
+# absolute values of the measured rows add up to less than 2**94 micros (about 2 * 10^22 units; _rows checks).
 _SMALL = "abs(value) < 1000000000"
 _BIG = "CAST(value * 1000000 AS HUGEINT)"
 LOW32 = (1 << 32) - 1
@@ -80,7 +80,12 @@ JOIN kr_series AS x ON x.series_id = m.series_id
 WHERE s.expr_id IS NULL
 """  # noqa: S608 (fixed text)
 # sum() of no values is NULL; `<<` would refuse a negative HUGEINT
-MICROS = "CASE WHEN {p}_n > 0 THEN CAST(CAST({p}_hi AS HUGEINT) * 4294967296 + {p}_lo AS DOUBLE) / 1e6 END"
+# DECIMAL, then DOUBLE: one rounding, as CAST(sum(value) AS DOUBLE) of a DECIMAL sum (dividing a DOUBLE of
+# the micros by 10^6 would round twice and differ in the last bit past 2**53 micros)
+MICROS = (
+    "CASE WHEN {p}_n > 0 THEN CAST(CAST(CAST({p}_hi AS HUGEINT) * 4294967296 + {p}_lo AS DECIMAL(38, 0)) "
+    "* CAST(0.000001 AS DECIMAL(7, 6)) AS DOUBLE) END"
+)
 DAILY_SUMS = f"""
 SELECT kr_no, report_date, {MICROS.format(p="num")} AS num_sum, num_n AS num_count,
        {MICROS.format(p="den")} AS den_sum, rows
@@ -99,7 +104,8 @@ LEFT JOIN kr_currencies AS c USING (currency_code)
 """
 CAMPAIGN_SUMS = f"""
 SELECT s.kr_no, s.campaign_no, s.any_series,
-       {MICROS.format(p="num_w")} AS num_sum, s.num_w_n AS num_count, {MICROS.format(p="den_w")} AS den_sum,
+       {MICROS.format(p="num_w")} AS num_sum, CASE WHEN s.num_w_r > 0 THEN s.num_w_n END AS num_count,
+       {MICROS.format(p="den_w")} AS den_sum,
        s.num_w_r + s.den_w_r AS rows, lo.currency_code AS currency_min, hi.currency_code AS currency_max,
        {MICROS.format(p="num_l")} AS num_last7, {MICROS.format(p="den_l")} AS den_last7,
        {MICROS.format(p="num_p")} AS num_prev7, {MICROS.format(p="den_p")} AS den_prev7
@@ -150,10 +156,13 @@ def _rows(conn: duckdb.DuckDBPyConnection, params: dict) -> tuple[np.ndarray, np
         return unit, day, {"m": m, "nr": nr}
     hi, lo = m >> 32, m & LOW32
     if big is not None:
+        big_hi = _column(big, "hi")
+        if float(np.abs(hi).sum(dtype=np.float64)) + float(np.abs(big_hi).sum(dtype=np.float64)) >= 2.0**62:
+            raise ValueError("the mart's values add up past 2 * 10^22 units: too large to add up exactly")
         unit, day = (
             np.concatenate([mine, _column(big, name, mine.dtype)]) for mine, name in ((unit, "unit"), (day, "day"))
         )
-        hi, lo = (np.concatenate([mine, _column(big, name)]) for mine, name in ((hi, "hi"), (lo, "lo")))
+        hi, lo = np.concatenate([hi, big_hi]), np.concatenate([lo, _column(big, "lo")])
         nr = np.concatenate([nr, np.zeros(big.num_rows, np.int64)])
     return unit, day, {"hi": hi, "lo": lo, "nr": nr}
 
@@ -165,22 +174,33 @@ def _as_columns(prefix: str, sums: dict[str, np.ndarray]) -> dict[str, np.ndarra
     return {f"{prefix}_hi": hi, f"{prefix}_lo": lo, f"{prefix}_n": nr >> 32, f"{prefix}_r": nr & LOW32}
 
 
+# A unit's days become one cell each from its first to its last row when that costs at most this many cells
+# per row overall (series that run most days: direct arithmetic, no search); else only days with rows are
+# cells, found by binary search, so that sparse series (a row now and then over a year) cost their rows only.
+DENSE_CELLS_PER_ROW = 2.0
+DENSE_SLACK_CELLS = 100_000  # a small mart is laid out densely whatever its shape
+
+
 @dataclass(frozen=True)
 class Cells:
-    """Each unit's days from its first to its last measured day, one cell a day (a day without a row is an
-    empty cell), laid end to end: `raw` per cell, and `totals` running with a leading 0, so that cells
-    [i, j) sum to totals[j] - totals[i]."""
+    """Each unit's days in order, laid end to end: `raw` per cell and `totals` running with a leading 0, so
+    that cells [i, j) sum to totals[j] - totals[i]. Dense: a cell for every day from the unit's first to its
+    last measured day (a day without a row is an empty cell). Sparse: a cell for every day with rows only,
+    with `keys` (unit << 32 | day - day0, sorted) to find them."""
 
     first: np.ndarray  # per unit number: its first day (days since 1970-01-01)
     last: np.ndarray  # its last day; last < first: no cells
     base: np.ndarray  # its first cell
     raw: dict[str, np.ndarray]  # per cell: the parts of its rows (_rows) summed
     totals: dict[str, np.ndarray]
+    day0: int = 0  # sparse: the day keys count from
+    keys: np.ndarray | None = None  # sparse only
+    day: np.ndarray | None = None  # sparse only: each cell's day
 
     @classmethod
     def build(cls, spans: pa.Table, unit: np.ndarray, day: np.ndarray, parts: dict[str, np.ndarray]) -> Cells:
-        """Cells of the units in `spans` (SPANS) from rows (unit, day, parts of _rows) inside them; the rows of one
-        unit and day are added up (a coarse series' day is the sum of its series' days)."""
+        """Cells of the units in `spans` (SPANS) from rows (unit, day, parts of _rows) inside them; the rows of
+        one unit and day are added up (a coarse series' day is the sum of its series' days)."""
         numbers = _column(spans, "unit")
         units = int(numbers.max()) + 1 if len(numbers) else 1
         first = np.zeros(units, np.int64)
@@ -188,24 +208,24 @@ class Cells:
         first[numbers] = _column(spans, "first_day")
         last[numbers] = _column(spans, "last_day")
         span = np.maximum(last - first + 1, 0)
+        size = int(span.sum())
+        if size > DENSE_CELLS_PER_ROW * len(unit) + DENSE_SLACK_CELLS:
+            return cls._sparse(first, last, unit, day, parts)
         base = np.zeros(units, np.int64)
         np.cumsum(span[:-1], out=base[1:])
-        size = int(span.sum())
         cell = base[unit] + day - first[unit]
-        per_cell = int(np.bincount(cell).max()) if len(cell) else 0
-        raw = {}
-        for part, values in parts.items():
-            if per_cell > 1:
-                raw[part] = _bucket_sums(cell, values, size, per_cell)
-            else:  # one row a cell (a series: the mart's primary key): placed, not added
-                raw[part] = np.zeros(size, np.int64)
-                raw[part][cell] = values
-        totals = {}
-        for part, values in raw.items():
-            running = np.zeros(size + 1, np.int64)
-            np.cumsum(values, out=running[1:])
-            totals[part] = running
-        return cls(first, last, base, raw, totals)
+        raw = _place(cell, parts, size)
+        return cls(first, last, base, raw, _running(raw))
+
+    @classmethod
+    def _sparse(
+        cls, first: np.ndarray, last: np.ndarray, unit: np.ndarray, day: np.ndarray, parts: dict[str, np.ndarray]
+    ) -> Cells:
+        day0 = int(day.min()) if len(day) else 0
+        keys, cell = np.unique((unit.astype(np.int64) << 32) | (day - day0), return_inverse=True)
+        raw = _place(cell, parts, len(keys))
+        base = np.searchsorted(keys >> 32, np.arange(len(first)))
+        return cls(first, last, base, raw, _running(raw), day0, keys, (keys & LOW32) + day0)
 
     def bounds(self, unit: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Cell range [i, j) of each unit's days start..end (inclusive), clipped to its cells; empty: i == j."""
@@ -213,6 +233,11 @@ class Cells:
         lo_day = np.maximum(start, first)
         hi_day = np.minimum(end, self.last[unit])
         empty = hi_day < lo_day
+        if self.keys is not None:
+            head = unit.astype(np.int64) << 32
+            i = np.searchsorted(self.keys, head | np.maximum(lo_day - self.day0, 0), "left")
+            j = np.searchsorted(self.keys, head | np.maximum(hi_day - self.day0, 0), "right")
+            return np.where(empty, 0, i), np.where(empty, 0, np.maximum(i, j))
         base = self.base[unit]
         i = np.where(empty, 0, base + lo_day - first)
         j = np.where(empty, 0, base + hi_day - first + 1)
@@ -221,6 +246,29 @@ class Cells:
     def sums(self, i: np.ndarray, j: np.ndarray) -> dict[str, np.ndarray]:
         """The parts summed over cells [i, j)."""
         return {part: running[j] - running[i] for part, running in self.totals.items()}
+
+
+def _place(cell: np.ndarray, parts: dict[str, np.ndarray], size: int) -> dict[str, np.ndarray]:
+    """Each part's values added up per cell: placed when no two rows share a cell (a series' days: the
+    mart's primary key), else summed exactly."""
+    per_cell = int(np.bincount(cell).max()) if len(cell) else 0
+    raw = {}
+    for part, values in parts.items():
+        if per_cell > 1:
+            raw[part] = _bucket_sums(cell, values, size, per_cell)
+        else:
+            raw[part] = np.zeros(size, np.int64)
+            raw[part][cell] = values
+    return raw
+
+
+def _running(raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    totals = {}
+    for part, values in raw.items():
+        running = np.zeros(len(values) + 1, np.int64)
+        np.cumsum(values, out=running[1:])
+        totals[part] = running
+    return totals
 
 
 def campaign_sums(pairs: pa.Table, series: pa.Table, cells: Cells) -> pa.Table:
@@ -291,14 +339,16 @@ def daily_sums(pairs: pa.Table, fine: Cells, coarse: Cells) -> pa.Table:
         i, j = cells.bounds(unit[chosen], start[chosen], through[chosen])
         span = j - i
         kr = kr_no[chosen]
-        # a pair's cells are consecutive, and so are the slots they add to, from its first cell and slot
-        first_slot = slot_base[kr] + np.maximum(start[chosen], cells.first[unit[chosen]]) - first_day[kr]
-        first_slot += is_den[chosen] * slots
+        # a pair's cells are consecutive; its slots are its KR's (and role's) from the cells' days
         before = np.cumsum(span) - span  # cells of the pairs before it
         step = np.arange(int(span.sum()))
         cell = np.repeat(i - before, span) + step
-        key = np.repeat(first_slot - before, span) + step
-        del step
+        if cells.day is None:  # dense: a range's cells are consecutive days from its first
+            day = np.repeat(np.maximum(start[chosen], cells.first[unit[chosen]]) - before, span) + step
+        else:
+            day = cells.day[cell]
+        key = np.repeat(slot_base[kr] - first_day[kr] + is_den[chosen] * slots, span) + day
+        del step, day
         # a slot gets one cell from each pair of its KR and role: at most the pairs of the busiest one
         per_bucket = int(np.bincount(kr * 2 + is_den[chosen]).max()) if len(kr) else 0
         for part, values in cells.raw.items():
