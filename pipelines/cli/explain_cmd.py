@@ -14,6 +14,7 @@ from pipelines.cli.render import fmt_value
 from pipelines.lib import db
 from pipelines.lib.paths import DEFAULT_DEFS_DIR, db_path_from_env
 from pipelines.lib.spec import DefsErrors, load_defs
+from pipelines.report import queries
 
 
 def latest_scored_day(database: Path) -> dt.date:
@@ -23,9 +24,7 @@ def latest_scored_day(database: Path) -> dt.date:
     if not database.exists():
         return yesterday
     with db.connect(database, read_only=True) as conn:
-        found = conn.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'okr' AND table_name = 'kr_scores'"
-        ).fetchone()[0]
+        found = "okr.kr_scores" in queries.tables(conn)
         latest = conn.execute("SELECT max(as_of) FROM okr.kr_scores").fetchone()[0] if found else None
     return latest or yesterday
 

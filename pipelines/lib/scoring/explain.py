@@ -55,41 +55,16 @@ def _formula(defs: OkrDefs, name: str | None) -> str:
     return "self-reported"
 
 
-# The mart rows of a KR's conversion measures that its filters select, over its window, per source and
-# conversion definition. Filters match as in kr_members.sql (every filtered dimension matched by one of its
-# values, exactly or as a GLOB), on each distinct entity of the window rather than on every row; the
-# dimension names are the mart columns of FILTER_DIMENSIONS (project-owned), the values bound data.
+# The mart rows of a KR's conversion measures over its window, per source and conversion definition: the
+# series the scoring pass matched to the KR's filters (kr_members.sql, left by compute_scores in this
+# connection), never a second matcher; a series read in two roles counts once.
 CONVERSIONS_SQL = """
-WITH kr_filter AS (
-    SELECT dimension, pattern, is_glob FROM kr_filters WHERE kr_key = $key
-),
-numbered AS (
-    SELECT row_number() OVER () AS entity_no, *
-    FROM (
-        SELECT DISTINCT
-            source, platform, account_id, campaign_id, campaign_name, channel, source_medium, unified_campaign_id
-        FROM marts.campaign_daily_metrics
-        WHERE list_contains($measures, metric) AND report_date BETWEEN $start AND $through
-    )
-),
-dimension_values AS (
-    SELECT entity_no, dimension, dim_value
-    FROM numbered
-    UNPIVOT (dim_value FOR dimension IN (
-        platform, account_id, channel, campaign_name, campaign_id, unified_campaign_id, source, source_medium))
-),
-hits AS (
-    SELECT v.entity_no, count(DISTINCT f.dimension) AS dims_matched
-    FROM dimension_values AS v
-    JOIN kr_filter AS f ON f.dimension = v.dimension
-    WHERE CASE WHEN f.is_glob THEN v.dim_value GLOB f.pattern ELSE v.dim_value = f.pattern END
-    GROUP BY v.entity_no
-),
-chosen AS (
-    SELECT n.*
-    FROM numbered AS n
-    LEFT JOIN hits AS h USING (entity_no)
-    WHERE coalesce(h.dims_matched, 0) = (SELECT count(DISTINCT dimension) FROM kr_filter)
+WITH series AS (
+    SELECT DISTINCT x.*
+    FROM kr_members AS k
+    JOIN kr_numbered AS s ON s.kr_no = k.kr_no
+    JOIN kr_series AS x ON x.series_id = k.series_id
+    WHERE s.kr_key = $key AND list_contains($measures, x.metric)
 )
 SELECT
     m.source,
@@ -100,12 +75,13 @@ SELECT
     count(DISTINCT m.report_date) AS days,
     count(*) AS rows
 FROM marts.campaign_daily_metrics AS m
-JOIN chosen AS c
-  ON m.source = c.source AND m.platform = c.platform AND m.account_id = c.account_id
- AND m.campaign_id = c.campaign_id AND m.campaign_name IS NOT DISTINCT FROM c.campaign_name
- AND m.channel = c.channel AND m.source_medium = c.source_medium
- AND m.unified_campaign_id IS NOT DISTINCT FROM c.unified_campaign_id
-WHERE list_contains($measures, m.metric) AND m.report_date BETWEEN $start AND $through
+JOIN series AS x
+  ON m.source = x.source AND m.platform = x.platform AND m.account_id = x.account_id
+ AND m.campaign_id = x.campaign_id AND m.campaign_name IS NOT DISTINCT FROM x.campaign_name
+ AND m.channel = x.channel AND m.source_medium = x.source_medium
+ AND m.unified_campaign_id IS NOT DISTINCT FROM x.unified_campaign_id AND m.metric = x.metric
+ AND m.currency_code IS NOT DISTINCT FROM x.currency_code
+WHERE m.report_date BETWEEN $start AND $through
 GROUP BY ALL
 ORDER BY ALL
 """
@@ -113,17 +89,9 @@ ORDER BY ALL
 
 def _conversions(conn, key: str, start: dt.date, through: dt.date) -> list[dict]:
     """Where the KR's conversions come from, by definition: a Google Ads primary conversion, a Meta
-    action_type and a GA4 key event are different events, and a KR without a platform filter adds them."""
-    measures = [
-        m
-        for (m,) in conn.execute(
-            "SELECT DISTINCT metric FROM kr_metrics WHERE kr_key = ? AND list_contains(?, metric) ORDER BY 1",
-            [key, list(CONVERSION_MEASURES)],
-        ).fetchall()
-    ]
-    if not measures:
-        return []
-    params = {"key": key, "measures": measures, "start": start, "through": through}
+    action_type and a GA4 key event are different events, and a KR without a platform filter adds them.
+    A KR that reads no conversion measure matches no series here."""
+    params = {"key": key, "measures": list(CONVERSION_MEASURES), "start": start, "through": through}
     return _records(conn.execute(CONVERSIONS_SQL, params).df())
 
 

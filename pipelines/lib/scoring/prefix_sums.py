@@ -7,13 +7,13 @@ nearly the whole cost of scoring (docs/performance.md). Here the mart is read on
 - every series becomes a run of day cells from its first to its last row, with running totals, so the sum
   of any series over any range of days is two lookups: the per-series sums over the window, its last 7
   days and the 7 before (okr.kr_contributions) cost a few lookups per (KR, series), whatever the window;
-- a KR's days are the sum of its series' day cells over its window, and a KR that filters on none of the
-  campaign columns (`coarse` in kr_numbered) reads the few coarse series instead (kr_series.coarse_no:
-  source, platform, account, channel, source/medium, metric, currency), summed from the same rows.
+- a KR's days are the sum of its series' day cells over its window, and a KR that filters only on source,
+  platform, account, channel or source/medium (`coarse` in kr_numbered) reads the few coarse series
+  instead (kr_series.coarse_no), summed from the same rows.
 
-Every sum is exact. DuckDB hands each value over as micros (value x 10^6; the mart holds DECIMAL(38, 6))
-split into a high and a low 32-bit part, numpy adds integers only, and DuckDB turns the sums back: the
-results are DuckDB's CAST(DECIMAL AS DOUBLE) of the exact sum, as a SQL sum gives. The results are two temp
+Every sum is exact. DuckDB hands each value over as micros (value x 10^6; the mart holds DECIMAL(38, 6)),
+numpy adds integers only (_rows, _bucket_sums), and DuckDB turns the sums back through DECIMAL(38, 6) into
+DOUBLE (MICROS): CAST(sum(value) AS DOUBLE) of the exact sum, as a SQL sum gives. The results are two temp
 tables that kr_grouped.sql reads: kr_daily_sums (kr_no, report_date, num_sum, num_count, den_sum, rows) and
 kr_campaign_sums (kr_no, campaign_no, any_series, num_sum, num_count, den_sum, rows, currency_min/max, and
 the sums over the last 7 days and the 7 before), shaped as kr_grouped.sql's by_campaign.
@@ -36,7 +36,14 @@ import pyarrow as pa
 _SMALL = "abs(value) < 1000000000"
 _BIG = "CAST(value * 1000000 AS HUGEINT)"
 LOW32 = (1 << 32) - 1
-DAY = "CAST(report_date - DATE '1970-01-01' AS INTEGER)"
+
+
+def _day(column: str) -> str:
+    """A date as its day number (days since 1970-01-01), the day numpy counts in."""
+    return f"CAST({column} - DATE '1970-01-01' AS INTEGER)"
+
+
+DAY = _day("report_date")
 MEASURED = "WHERE report_date BETWEEN CAST($first AS DATE) AND CAST($as_of AS DATE)"
 # The rows of the measured days (kr_series_rows: the hash join of kr_series.sql); any order
 SERIES_ROWS = f"""
@@ -52,18 +59,15 @@ SELECT series_id AS unit, {DAY} AS day, CAST({_BIG} >> 32 AS BIGINT) AS hi, CAST
 FROM kr_series_rows
 {MEASURED} AND NOT {_SMALL}
 """  # noqa: S608 (fixed text)
-SPANS = """
-SELECT {unit} AS unit,
-       CAST(min(greatest(first_date, CAST($first AS DATE))) - DATE '1970-01-01' AS INTEGER) AS first_day,
-       CAST(max(least(last_date, CAST($as_of AS DATE))) - DATE '1970-01-01' AS INTEGER) AS last_day
+SPANS = f"""
+SELECT {{unit}} AS unit,
+       {_day("min(greatest(first_date, CAST($first AS DATE)))")} AS first_day,
+       {_day("max(least(last_date, CAST($as_of AS DATE)))")} AS last_day
 FROM kr_series
 GROUP BY ALL
-"""
+"""  # noqa: S608 (fixed text)
 # Every (KR, series, role) of a KR that is not an expression, with the KR's days
-WINDOW = (
-    "CAST(s.window_start - DATE '1970-01-01' AS INTEGER) AS start_day, "
-    "CAST(s.through - DATE '1970-01-01' AS INTEGER) AS through_day"
-)
+WINDOW = f"{_day('s.window_start')} AS start_day, {_day('s.through')} AS through_day"
 SERIES_PAIRS = f"""
 SELECT m.kr_no, m.series_id AS unit, m.role = 'den' AS is_den, {WINDOW}
 FROM kr_members AS m
@@ -274,7 +278,7 @@ def _running(raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def campaign_sums(pairs: pa.Table, series: pa.Table, cells: Cells) -> pa.Table:
     """Per (KR, campaign) with rows in the window: the numerator's and denominator's parts over the window
     (num_w_, den_w_), its last 7 days (_l_) and the 7 before (_p_), the currencies of the series behind them
-    (as CURRENCIES numbers) and one of those series (for the campaign's name). CAMPAIGN_SUMS reads it.
+    (as CURRENCY_NUMBERS numbers) and one of those series (for the campaign's name). CAMPAIGN_SUMS reads it.
 
     Each (KR, series) is a few lookups in the series' running totals; the series of one campaign (renamed,
     several currencies) are then added up exactly (integer sums over groups of a sort)."""
@@ -294,15 +298,16 @@ def campaign_sums(pairs: pa.Table, series: pa.Table, cells: Cells) -> pa.Table:
     currency_of[numbers] = _column(series, "currency_no")
     kr_no = _column(pairs, "kr_no")[keep]
     is_den = _column(pairs, "is_den", np.bool_)[keep]
+    campaign = campaign_of[unit]
     # one group per (KR, campaign): a stable sort, then sums over runs of equal keys
-    key = kr_no * (int(campaign_of.max()) + 1) + campaign_of[unit]
+    key = kr_no * (int(campaign_of.max()) + 1) + campaign
     order = np.argsort(key, kind="stable")
     key = key[order]
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, np.int64)
     currency = currency_of[unit][order]
     columns = {
         "kr_no": kr_no[order][starts].astype(np.int32),
-        "campaign_no": campaign_of[unit][order][starts].astype(np.int32),
+        "campaign_no": campaign[order][starts].astype(np.int32),
         "any_series": unit[order][starts].astype(np.int32),
         "currency_min": np.minimum.reduceat(np.where(currency > 0, currency, np.iinfo(np.int64).max), starts),
         "currency_max": np.maximum.reduceat(currency, starts),
